@@ -1,0 +1,10 @@
+using ThrillSuite.ServiceDefaults.Hosting;
+using ThrillSuite.ServiceDefaults.Settings;
+
+var builder = ServiceHost.CreateBuilder(args);
+builder.AddServiceDefaults(new ServiceShape(Database: "thrillpots", Grpc: true, GrpcClients: "thrillgate"));
+
+var app = builder.Build();
+app.MapServiceDefaults();
+
+return await app.RunServiceAsync(args);
