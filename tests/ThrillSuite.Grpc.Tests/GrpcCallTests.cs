@@ -21,7 +21,11 @@ public class GrpcCallTests
     }
 
     [TearDown]
-    public async Task Stop() => await server.DisposeAsync();
+    public async Task Stop()
+    {
+        client.Dispose();
+        await server.DisposeAsync();
+    }
 
     [Test]
     public async Task Unary_call_round_trips_message_and_metadata()
@@ -198,7 +202,7 @@ public class GrpcCallTests
     [Test]
     public void Unavailable_after_the_retry_budget_surfaces()
     {
-        var dead = GrpcClient.ForAddress("http://127.0.0.1:1", new GrpcClientOptions { MaxRetryAttempts = 2, RetryBaseDelay = TimeSpan.FromMilliseconds(1) });
+        using var dead = GrpcClient.ForAddress("http://127.0.0.1:1", new GrpcClientOptions { MaxRetryAttempts = 2, RetryBaseDelay = TimeSpan.FromMilliseconds(1) });
         var ex = Assert.ThrowsAsync<RpcException>(() => dead.UnaryAsync<EchoReply>(DiagnosticsService.EchoMethod, new EchoRequest()));
         Assert.That(ex!.StatusCode, Is.EqualTo(StatusCode.Unavailable));
     }

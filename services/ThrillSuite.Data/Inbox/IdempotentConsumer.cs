@@ -27,11 +27,15 @@ public abstract class IdempotentConsumer<T>(NpgsqlDataSource db, ILogger logger)
         if (first == 0)
         {
             logger.LogInformation("{Consumer} skipped duplicate {MessageType} {MessageId}", ConsumerName, typeof(T).Name, messageId);
+            OnDuplicate(messageId);
             return;
         }
         await HandleAsync(context, tx);
         await tx.CommitAsync(ct);
     }
+
+    /// <summary>Called when a message id was already handled (for metrics).</summary>
+    protected virtual void OnDuplicate(Guid messageId) { }
 
     /// <summary>Applies the message inside <paramref name="transaction"/>; throw to have it retried.</summary>
     protected abstract Task HandleAsync(ConsumeContext<T> context, NpgsqlTransaction transaction);

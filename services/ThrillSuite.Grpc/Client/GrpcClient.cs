@@ -32,14 +32,18 @@ public sealed class GrpcClientOptions
 /// protoc-generated <see cref="MethodDescriptor"/>; the path, parsers and streaming kind come from it.
 /// HttpClient propagates W3C trace context (traceparent) from the current activity.
 /// </summary>
-public sealed class GrpcClient
+public sealed class GrpcClient : IDisposable
 {
     readonly HttpClient http;
     readonly GrpcClientOptions options;
     readonly ResiliencePipeline retry;
+    readonly bool ownsHttp;
 
-    public GrpcClient(HttpClient http, GrpcClientOptions? options = null)
+    public GrpcClient(HttpClient http, GrpcClientOptions? options = null) : this(http, options, ownsHttp: false) { }
+
+    GrpcClient(HttpClient http, GrpcClientOptions? options, bool ownsHttp)
     {
+        this.ownsHttp = ownsHttp;
         if (http.BaseAddress is null) throw new ArgumentException("The HttpClient needs a BaseAddress (the server's gRPC address).", nameof(http));
         this.http = http;
         this.http.DefaultRequestVersion = HttpVersion.Version20;
@@ -58,8 +62,14 @@ public sealed class GrpcClient
             }).Build();
     }
 
+    /// <summary>A client that owns its connection pool; dispose it when done.</summary>
     public static GrpcClient ForAddress(string address, GrpcClientOptions? options = null) =>
-        new(new HttpClient(CreateHandler(), disposeHandler: true) { BaseAddress = new Uri(address) }, options);
+        new(new HttpClient(CreateHandler(), disposeHandler: true) { BaseAddress = new Uri(address) }, options, ownsHttp: true);
+
+    public void Dispose()
+    {
+        if (ownsHttp) http.Dispose();
+    }
 
     public static SocketsHttpHandler CreateHandler() => new()
     {
