@@ -1,0 +1,83 @@
+using System.Diagnostics;
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using ThrillSuite.Diagnostics.V1;
+using ThrillSuite.Grpc;
+using ThrillSuite.Grpc.Diagnostics;
+
+namespace ThrillSuite.Benchmarks;
+
+/// <summary>
+/// Unary Echo calls through our client and server in one process over real loopback h2c, with a fixed
+/// number of concurrent callers: calls per second and latency percentiles.
+/// Options: --seconds N (default 10), --concurrency N (default 32), --payload BYTES (default 64).
+/// </summary>
+public static class GrpcBenchmark
+{
+    public static async Task<BenchmarkResult> RunAsync(string[] args)
+    {
+        var seconds = Option(args, "--seconds", 10);
+        var concurrency = Option(args, "--concurrency", 32);
+        var payload = Option(args, "--payload", 64);
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.Protocols = HttpProtocols.Http2));
+        builder.Services.AddGrpcService<DiagnosticsService>(DiagnosticsService.Descriptor);
+        await using var app = builder.Build();
+        app.UseGrpcServer();
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+
+        using var client = GrpcClient.ForAddress(address);
+        var request = new EchoRequest { Message = "bench", Payload = Google.Protobuf.ByteString.CopyFrom(new byte[payload]) };
+
+        // Warm-up: JIT, connection, HTTP/2 windows.
+        await RunLoadAsync(client, request, concurrency, TimeSpan.FromSeconds(2));
+        var (latencies, elapsed) = await RunLoadAsync(client, request, concurrency, TimeSpan.FromSeconds(seconds));
+        await app.StopAsync();
+
+        latencies.Sort();
+        double Percentile(double p) => latencies[Math.Min(latencies.Count - 1, (int)(p * latencies.Count))] * 1000.0 / Stopwatch.Frequency;
+        return new BenchmarkResult("grpc",
+            $"unary Echo, our client → our server, one process, loopback h2c, {concurrency} concurrent callers, {payload} B payload",
+            [
+                ("unary_calls_per_s", latencies.Count / elapsed.TotalSeconds),
+                ("p50_ms", Percentile(0.50)),
+                ("p99_ms", Percentile(0.99)),
+                ("calls", latencies.Count),
+                ("concurrency", concurrency),
+                ("duration_s", elapsed.TotalSeconds),
+            ]);
+    }
+
+    static async Task<(List<long> Latencies, TimeSpan Elapsed)> RunLoadAsync(GrpcClient client, EchoRequest request, int concurrency, TimeSpan duration)
+    {
+        var total = Stopwatch.StartNew();
+        var workers = Enumerable.Range(0, concurrency).Select(async _ =>
+        {
+            var mine = new List<long>(100_000);
+            while (total.Elapsed < duration)
+            {
+                var start = Stopwatch.GetTimestamp();
+                await client.UnaryAsync<EchoReply>(DiagnosticsService.EchoMethod, request);
+                mine.Add(Stopwatch.GetTimestamp() - start);
+            }
+            return mine;
+        }).ToList();
+        var all = (await Task.WhenAll(workers)).SelectMany(l => l).ToList();
+        return (all, total.Elapsed);
+    }
+
+    static int Option(string[] args, string name, int fallback)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], out var v) && v > 0 ? v : fallback;
+    }
+}

@@ -1,0 +1,15 @@
+using ThrillSuite.Benchmarks;
+
+var benchmarks = new Dictionary<string, Func<string[], Task<BenchmarkResult>>>
+{
+    ["grpc"] = GrpcBenchmark.RunAsync,
+};
+
+if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))
+{
+    Console.Error.WriteLine($"usage: build/bench NAME [options]; NAME is one of: {string.Join(", ", benchmarks.Keys)}");
+    return 2;
+}
+var result = await run(args[1..]);
+result.Print();
+return 0;
