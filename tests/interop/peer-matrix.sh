@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Proves the peer scripts against each other before (and independently of) ThrillSuite.Grpc:
 # every server script (python, node) x every client script x every case. Exits non-zero on any failure.
-# usage: tests/interop/peer-matrix.sh        (needs prepare.sh to have run)
+# usage: tests/interop/peer-matrix.sh        (needs the peers build/test installs)
 set -uo pipefail
 cd "$(dirname "$0")"
 PY=${INTEROP_PYTHON:-/usr/bin/python3}

@@ -79,12 +79,12 @@ public static class InteropEnvironment
                 var loader = Path.Combine(InteropDir, "node_modules", "@grpc", "proto-loader", "package.json");
                 if (!File.Exists(grpcJs) || !File.Exists(loader))
                     return $"{Path.Combine(InteropDir, "node_modules")} is missing @grpc/grpc-js or @grpc/proto-loader: " +
-                           "run `npm ci` in tests/interop (or tests/interop/prepare.sh) before the tests.";
+                           "run `npm ci` in tests/interop (build/test does both) before the tests.";
                 return Probe(NodeExe, ["--version"], "Node.js (`node`) is not runnable");
             case Peers.Python:
                 return Probe(PythonExe, ["-c", "import grpc, google.protobuf"],
                            $"{PythonExe} cannot import grpc/google.protobuf: apt-get install -y python3-grpcio python3-protobuf protobuf-compiler " +
-                           "(or tests/interop/prepare.sh)")
+                           "(build/test does both)")
                        ?? Probe("protoc", ["--version"], "protoc is not runnable: apt-get install -y protobuf-compiler");
             default:
                 return $"unknown peer '{peer}'";
