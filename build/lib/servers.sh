@@ -93,8 +93,9 @@ ts_random() {
     printf '%s\n' "${raw:0:length}"
 }
 
-# ts_secrets_ensure STATE: STATE/secrets.env holds PG_PASSWORD and ADMIN_PASSWORD, generated
-# once and kept for the life of the state directory.
+# ts_secrets_ensure STATE: STATE/secrets.env holds PG_PASSWORD, ADMIN_PASSWORD, WALLET_SECRET
+# (the reference wallet's HMAC key) and WALLET_ADMIN_TOKEN (its /sim controls), generated once and
+# kept for the life of the state directory.
 ts_secrets_ensure() {
     local state file
     state=$(ts_abs "$1")
@@ -110,6 +111,10 @@ ts_secrets_ensure() {
         # password policy of Thrill-ID accepts it.
         printf 'ADMIN_PASSWORD=Ts-%s-9\n' "$(ts_random 20)" >>"$file"
     fi
+    local key
+    for key in WALLET_SECRET WALLET_ADMIN_TOKEN; do
+        grep -q "^$key=" "$file" || printf '%s=%s\n' "$key" "$(ts_random 40)" >>"$file"
+    done
 }
 
 # ts_secret STATE KEY: the value of KEY in STATE/secrets.env (read, never sourced).

@@ -9,6 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using ThrillSuite.Data.Migrations;
 using ThrillSuite.Data.Outbox;
@@ -113,7 +114,7 @@ public static class ServiceDefaultsExtensions
     /// </summary>
     public static async Task<int> RunServiceAsync(this WebApplication app, string[] args)
     {
-        var errors = app.Services.GetRequiredService<StartupErrors>().Errors;
+        var errors = app.Services.GetRequiredService<StartupErrors>().Errors.Concat(ServiceOptionErrors(app.Services)).ToList();
         if (errors.Count > 0)
         {
             await Console.Error.WriteLineAsync($"{app.Environment.ApplicationName} cannot start; fix these settings:");
@@ -133,6 +134,24 @@ public static class ServiceDefaultsExtensions
         if (args.Contains("migrate")) return 0;
         await app.RunAsync();
         return 0;
+    }
+
+    /// <summary>A service's own options registered with ValidateOnStart, reported in the same list as the platform's.</summary>
+    static IEnumerable<string> ServiceOptionErrors(IServiceProvider services)
+    {
+        try
+        {
+            services.GetService<IStartupValidator>()?.Validate();
+            return [];
+        }
+        catch (OptionsValidationException ex)
+        {
+            return ex.Failures;
+        }
+        catch (AggregateException ex)
+        {
+            return ex.InnerExceptions.OfType<OptionsValidationException>().SelectMany(e => e.Failures);
+        }
     }
 
     static Task WriteHealth(HttpContext context, HealthReport report)

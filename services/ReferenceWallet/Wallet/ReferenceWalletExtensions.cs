@@ -1,0 +1,27 @@
+using Microsoft.Extensions.Options;
+using ReferenceWallet.Data;
+using ReferenceWallet.Simulation;
+
+namespace ReferenceWallet.Wallet;
+
+public static class ReferenceWalletExtensions
+{
+    public static IServiceCollection AddReferenceWallet(this IServiceCollection services)
+    {
+        // ValidateOnStart: RunServiceAsync reports these with the platform's settings, before migrating or listening.
+        services.AddOptions<WalletOptions>().BindConfiguration(WalletOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<WalletOptions>, WalletOptionsValidator>();
+        TextArrayHandler.Register();
+        services.AddSingleton<Ledger>();
+        services.AddSingleton<Players>();
+        services.AddSingleton<FaultInjector>();
+        return services;
+    }
+
+    public static WebApplication MapReferenceWallet(this WebApplication app)
+    {
+        app.MapWalletEndpoints();
+        app.MapSimulationEndpoints();
+        return app;
+    }
+}

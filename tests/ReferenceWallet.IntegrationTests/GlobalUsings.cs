@@ -1,0 +1,3 @@
+global using System.Net;
+global using NUnit.Framework;
+global using ThrillSuite.Testing;
