@@ -1,15 +1,8 @@
 using System.Diagnostics;
-using System.Net;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using ThrillSuite.Diagnostics.V1;
 using ThrillSuite.Grpc;
 using ThrillSuite.Grpc.Diagnostics;
+using ThrillSuite.Testing;
 
 namespace ThrillSuite.Benchmarks;
 
@@ -26,22 +19,13 @@ public static class GrpcBenchmark
         var concurrency = Option(args, "--concurrency", 32);
         var payload = Option(args, "--payload", 64);
 
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.Protocols = HttpProtocols.Http2));
-        builder.Services.AddGrpcService<DiagnosticsService>(DiagnosticsService.Descriptor);
-        await using var app = builder.Build();
-        app.UseGrpcServer();
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-
-        using var client = GrpcClient.ForAddress(address);
+        await using var server = await LoopbackGrpcServer.StartAsync();
+        using var client = GrpcClient.ForAddress(server.Address);
         var request = new EchoRequest { Message = "bench", Payload = Google.Protobuf.ByteString.CopyFrom(new byte[payload]) };
 
         // Warm-up: JIT, connection, HTTP/2 windows.
         await RunLoadAsync(client, request, concurrency, TimeSpan.FromSeconds(2));
         var (latencies, elapsed) = await RunLoadAsync(client, request, concurrency, TimeSpan.FromSeconds(seconds));
-        await app.StopAsync();
 
         latencies.Sort();
         double Percentile(double p) => latencies[Math.Min(latencies.Count - 1, (int)(p * latencies.Count))] * 1000.0 / Stopwatch.Frequency;

@@ -33,6 +33,16 @@ public class EdgeTests
         Assert.That(doc.GetProperty("openapi").GetString(), Does.StartWith("3."));
     }
 
+    [TestCaseSource(nameof(ServiceNames))]
+    public async Task Every_service_exports_traces_metrics_and_logs_over_otlp(string service)
+    {
+        foreach (var signal in new[] { "traces", "metrics", "logs" })
+            await Eventually.TrueAsync(() => Task.FromResult(Suite.Otlp.Exports.Contains((signal, service))),
+                TimeSpan.FromSeconds(30), $"{service} to export {signal}");
+        Assert.That(Suite.Otlp.Exports.Where(e => e.Service == service).Select(e => e.Signal).Distinct(),
+            Is.EquivalentTo(new[] { "traces", "metrics", "logs" }));
+    }
+
     [Test]
     public async Task An_unknown_edge_path_is_a_problem_document()
     {

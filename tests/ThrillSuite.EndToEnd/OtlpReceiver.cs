@@ -13,13 +13,15 @@ public sealed record ReceivedSpan(string Service, string TraceId, string SpanId,
 
 /// <summary>
 /// An OTLP/HTTP (protobuf) collector inside the test: the services export to it exactly as they would to a
-/// real collector, and the test reads back the spans. Only the fields the tests read are decoded
+/// real collector, and the test reads back which services exported which signals, and the spans. Only the fields the tests read are decoded
 /// (opentelemetry-proto: ExportTraceServiceRequest → ResourceSpans → ScopeSpans → Span).
 /// </summary>
 public sealed class OtlpReceiver : IAsyncDisposable
 {
     readonly WebApplication app;
     public ConcurrentBag<ReceivedSpan> Spans { get; } = [];
+    /// <summary>Every export received: (signal: traces, metrics or logs; the exporting service).</summary>
+    public ConcurrentBag<(string Signal, string Service)> Exports { get; } = [];
     public string Endpoint { get; }
 
     OtlpReceiver(WebApplication app, string endpoint)
@@ -36,28 +38,31 @@ public sealed class OtlpReceiver : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, l => l.Protocols = HttpProtocols.Http1AndHttp2));
         var app = builder.Build();
         var receiver = new OtlpReceiver(app, $"http://127.0.0.1:{port}");
-        app.MapPost("/v1/traces", async (HttpRequest request) =>
+        app.MapPost("/v1/{signal}", async (string signal, HttpRequest request) =>
         {
             using var body = new MemoryStream();
             await request.Body.CopyToAsync(body);
-            receiver.Decode(body.ToArray());
+            receiver.Decode(signal, body.ToArray());
             return Results.Bytes([], "application/x-protobuf");
         });
-        app.MapPost("/v1/{signal}", () => Results.Bytes([], "application/x-protobuf")); // metrics, logs: accepted, unread
         await app.StartAsync();
         return receiver;
     }
 
-    void Decode(byte[] request)
+    // Traces, metrics and logs requests share their outer shape: field 1 holds Resource{Spans,Metrics,Logs},
+    // whose field 1 is the Resource with the service.name attribute.
+    void Decode(string signal, byte[] request)
     {
-        foreach (var resourceSpans in Fields(request, 1))
+        foreach (var resourceSignal in Fields(request, 1))
         {
             var service = "";
-            foreach (var resource in Fields(resourceSpans, 1))
+            foreach (var resource in Fields(resourceSignal, 1))
             foreach (var attribute in Fields(resource, 1))
                 if (String(attribute, 1) == "service.name")
                     service = Fields(attribute, 2).Select(v => String(v, 1)).FirstOrDefault() ?? "";
-            foreach (var scopeSpans in Fields(resourceSpans, 2))
+            Exports.Add((signal, service));
+            if (signal != "traces") continue;
+            foreach (var scopeSpans in Fields(resourceSignal, 2))
             foreach (var span in Fields(scopeSpans, 2))
                 Spans.Add(new ReceivedSpan(service, Hex(span, 1), Hex(span, 2), Hex(span, 4), String(span, 5), (int)Varint(span, 6)));
         }

@@ -91,12 +91,9 @@ public class ServiceHostTests
     [Test]
     public async Task Sigterm_lets_in_flight_calls_finish_and_refuses_new_ones()
     {
-        var port = TestEnvironment.FreePort();
-        var env = Settings("ThrillGate", port);
-        env["Service__ShutdownGraceSeconds"] = "20";
-        await using var process = ServiceProcess.Start("ThrillGate", port, env);
-        await process.WaitReadyAsync();
-        using var client = GrpcClient.ForAddress($"http://127.0.0.1:{env["Service__GrpcPort"]}");
+        var (process, client) = await StartThrillGateAsync(graceSeconds: 20);
+        await using var ownedProcess = process;
+        using var ownedClient = client;
 
         var received = new List<int>();
         await foreach (var reply in client.ServerStreamingAsync<CountReply>(DiagnosticsService.CountMethod,
@@ -123,12 +120,9 @@ public class ServiceHostTests
     [Test]
     public async Task Work_longer_than_the_grace_period_is_cut_off_and_the_process_still_exits()
     {
-        var port = TestEnvironment.FreePort();
-        var env = Settings("ThrillGate", port);
-        env["Service__ShutdownGraceSeconds"] = "2";
-        await using var process = ServiceProcess.Start("ThrillGate", port, env);
-        await process.WaitReadyAsync();
-        using var client = GrpcClient.ForAddress($"http://127.0.0.1:{env["Service__GrpcPort"]}");
+        var (process, client) = await StartThrillGateAsync(graceSeconds: 2);
+        await using var ownedProcess = process;
+        using var ownedClient = client;
 
         var received = 0;
         var watch = new Stopwatch();
@@ -151,6 +145,16 @@ public class ServiceHostTests
         Assert.That(watch.Elapsed, Is.LessThan(TimeSpan.FromSeconds(10)), "the grace period bounds shutdown");
         Assert.That(exit, Is.Zero, process.Output);
         TestContext.Out.WriteLine($"cut off with {cutOff!.StatusCode} after {received} messages, {watch.Elapsed.TotalSeconds:0.0} s after SIGTERM");
+    }
+
+    async Task<(ServiceProcess Process, GrpcClient Client)> StartThrillGateAsync(int graceSeconds)
+    {
+        var port = TestEnvironment.FreePort();
+        var env = Settings("ThrillGate", port);
+        env["Service__ShutdownGraceSeconds"] = graceSeconds.ToString();
+        var process = ServiceProcess.Start("ThrillGate", port, env);
+        await process.WaitReadyAsync();
+        return (process, GrpcClient.ForAddress($"http://127.0.0.1:{env["Service__GrpcPort"]}"));
     }
 
     Dictionary<string, string> Settings(string host, int httpPort)

@@ -165,15 +165,16 @@ public sealed class Ledger(NpgsqlDataSource db)
         return connection.QuerySingleOrDefaultAsync<LedgerEntry>(sql, new { transactionId }, tx);
     }
 
-    const string FindSql = """
+    const string SelectEntries = """
         select transaction_id as TransactionId, wallet_transaction_id as WalletTransactionId, player_id as PlayerId,
                transaction_type as TransactionType, amount as Amount, currency as Currency, provider_id as ProviderId,
                gameround_id as GameroundId, source_id as SourceId, close_round as CloseRound,
                reference_transaction_id as ReferenceTransactionId, batch_id as BatchId, balance_after as BalanceAfter,
                created_at as CreatedAt, cancelled_at as CancelledAt, cancel_balance_after as CancelBalanceAfter
         from wallet_transactions
-        where transaction_id = @transactionId
         """;
+
+    const string FindSql = SelectEntries + " where transaction_id = @transactionId";
 
     /// <summary>
     /// Reverses a transaction once. Cancelling again is a no-op; cancelling an id never seen leaves a tombstone
@@ -258,13 +259,7 @@ public sealed class Ledger(NpgsqlDataSource db)
     public async Task<IReadOnlyList<LedgerEntry>> ListAsync(string? playerId, string? batchId, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        const string sql = """
-            select transaction_id as TransactionId, wallet_transaction_id as WalletTransactionId, player_id as PlayerId,
-                   transaction_type as TransactionType, amount as Amount, currency as Currency, provider_id as ProviderId,
-                   gameround_id as GameroundId, source_id as SourceId, close_round as CloseRound,
-                   reference_transaction_id as ReferenceTransactionId, batch_id as BatchId, balance_after as BalanceAfter,
-                   created_at as CreatedAt, cancelled_at as CancelledAt, cancel_balance_after as CancelBalanceAfter
-            from wallet_transactions
+        const string sql = SelectEntries + " " + """
             where (@playerId::text is null or player_id = @playerId) and (@batchId::text is null or batch_id = @batchId)
             order by created_at, transaction_id
             limit 10000

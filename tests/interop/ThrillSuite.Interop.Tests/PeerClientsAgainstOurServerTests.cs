@@ -1,3 +1,4 @@
+using ThrillSuite.Testing;
 using System.Text.Json;
 using NUnit.Framework;
 
@@ -15,10 +16,11 @@ public sealed class PeerClientsAgainstOurServerTests
     const string ErrorDetail = "no such jackpot: \u00fc\u2713";
     const int MiB = 1024 * 1024;
 
-    OurServer? server;
+    LoopbackGrpcServer? server;
+    const string OurApplicationName = "ThrillSuite.Interop.Tests";
 
     [OneTimeSetUp]
-    public async Task StartOurServer() => server = await OurServer.StartAsync();
+    public async Task StartOurServer() => server = await LoopbackGrpcServer.StartAsync(OurApplicationName);
 
     [OneTimeTearDown]
     public async Task StopOurServer()
@@ -52,7 +54,7 @@ public sealed class PeerClientsAgainstOurServerTests
                     Assert.That(observed.GetProperty("status").GetString(), Is.EqualTo("OK"));
                     Assert.That(observed.GetProperty("message").GetString(), Is.EqualTo("hello"));
                     Assert.That(observed.GetProperty("payload_len").GetInt32(), Is.EqualTo(1024));
-                    Assert.That(observed.GetProperty("service").GetString(), Is.EqualTo(OurServer.ApplicationName),
+                    Assert.That(observed.GetProperty("service").GetString(), Is.EqualTo(OurApplicationName),
                         "the reply must come from our DiagnosticsService");
                     Assert.That(observed.GetProperty("authorization_present").GetBoolean(), Is.True);
                     var metadata = observed.GetProperty("metadata");

@@ -5,15 +5,18 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using ThrillSuite.Grpc;
 using ThrillSuite.Grpc.Diagnostics;
 
-namespace ThrillSuite.Grpc.Tests;
+namespace ThrillSuite.Testing;
 
-/// <summary>Our gRPC server on a real loopback socket, HTTP/2 only, serving the Diagnostics service.</summary>
-sealed class LoopbackGrpcServer : IAsyncDisposable
+/// <summary>Our gRPC server in-process on a real loopback socket, HTTP/2 only (h2c), serving the Diagnostics service.</summary>
+public sealed class LoopbackGrpcServer : IAsyncDisposable
 {
     readonly WebApplication app;
     public string Address { get; }
+    public int Port => new Uri(Address).Port;
 
     LoopbackGrpcServer(WebApplication app, string address)
     {
@@ -21,9 +24,11 @@ sealed class LoopbackGrpcServer : IAsyncDisposable
         Address = address;
     }
 
-    public static async Task<LoopbackGrpcServer> StartAsync(Action<IServiceCollection>? configure = null)
+    /// <param name="applicationName">What DiagnosticsService answers as EchoReply.service.</param>
+    public static async Task<LoopbackGrpcServer> StartAsync(string? applicationName = null, Action<IServiceCollection>? configure = null)
     {
-        var builder = WebApplication.CreateSlimBuilder();
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = applicationName });
+        builder.Logging.ClearProviders().AddSimpleConsole().SetMinimumLevel(LogLevel.Warning);
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.Protocols = HttpProtocols.Http2));
         builder.Services.AddGrpcService<DiagnosticsService>(DiagnosticsService.Descriptor);
         configure?.Invoke(builder.Services);
@@ -34,11 +39,10 @@ sealed class LoopbackGrpcServer : IAsyncDisposable
         return new LoopbackGrpcServer(app, address);
     }
 
-    public T GetService<T>() where T : notnull => app.Services.GetRequiredService<T>();
-
     public async ValueTask DisposeAsync()
     {
-        await app.StopAsync();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await app.StopAsync(cts.Token);
         await app.DisposeAsync();
     }
 }
