@@ -158,9 +158,9 @@ public sealed class GrpcClient : IDisposable
             Content = new ByteArrayContent(Wire.Frame(request, options.MaxSendMessageSize)),
         };
         httpRequest.Content.Headers.ContentType = new MediaTypeHeaderValue(Wire.ContentType);
-        httpRequest.Headers.TE.ParseAdd("trailers");
+        httpRequest.Headers.TryAddWithoutValidation("te", "trailers");
         httpRequest.Headers.TryAddWithoutValidation("grpc-accept-encoding", "identity");
-        httpRequest.Headers.UserAgent.ParseAdd("thrillsuite-grpc/1.0");
+        httpRequest.Headers.TryAddWithoutValidation("user-agent", "thrillsuite-grpc/1.0");
         if (deadline is { } d)
         {
             var remaining = d - DateTime.UtcNow;
