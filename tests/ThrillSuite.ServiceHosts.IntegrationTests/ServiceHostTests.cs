@@ -157,6 +157,24 @@ public class ServiceHostTests
         return (process, GrpcClient.ForAddress($"http://127.0.0.1:{env["Service__GrpcPort"]}"));
     }
 
+    [Test]
+    public async Task Diagnostics_are_off_unless_enabled()
+    {
+        var port = TestEnvironment.FreePort();
+        var env = Settings("ThrillPots", port);
+        env.Remove("Diagnostics__Enabled");
+        env["Grpc__Endpoints__thrillgate"] = "http://127.0.0.1:1";
+        await using var process = ServiceProcess.Start("ThrillPots", port, env);
+        await process.WaitReadyAsync();
+
+        using var http = new HttpClient();
+        using var probe = await http.PostAsync($"{process.BaseUrl}/diagnostics/probes", null);
+        Assert.That((int)probe.StatusCode, Is.EqualTo(404));
+        using var client = GrpcClient.ForAddress($"http://127.0.0.1:{env["Service__GrpcPort"]}");
+        var ex = Assert.ThrowsAsync<RpcException>(() => client.UnaryAsync<EchoReply>(DiagnosticsService.EchoMethod, new EchoRequest()));
+        Assert.That(ex!.StatusCode, Is.EqualTo(StatusCode.Unimplemented));
+    }
+
     Dictionary<string, string> Settings(string host, int httpPort)
     {
         var database = host.ToLowerInvariant();

@@ -17,19 +17,23 @@ public sealed class GrpcServerOptions
 
 public static class GrpcServerExtensions
 {
+    /// <summary>The server itself (idempotent); a server with no services answers every call UNIMPLEMENTED.</summary>
+    public static GrpcServiceRegistry AddGrpcServer(this IServiceCollection services)
+    {
+        if (services.FirstOrDefault(d => d.ServiceType == typeof(GrpcServiceRegistry))?.ImplementationInstance is GrpcServiceRegistry existing)
+            return existing;
+        var registry = new GrpcServiceRegistry();
+        services.AddSingleton(registry);
+        services.AddSingleton<GrpcServer>();
+        services.AddOptions<GrpcServerOptions>();
+        return registry;
+    }
+
     /// <summary>Registers a service implementation for the methods of a protoc-generated service descriptor.</summary>
     public static IServiceCollection AddGrpcService<TService>(this IServiceCollection services, Google.Protobuf.Reflection.ServiceDescriptor descriptor)
         where TService : class
     {
-        var registry = services.FirstOrDefault(d => d.ServiceType == typeof(GrpcServiceRegistry))?.ImplementationInstance as GrpcServiceRegistry;
-        if (registry is null)
-        {
-            registry = new GrpcServiceRegistry();
-            services.AddSingleton(registry);
-            services.AddSingleton<GrpcServer>();
-            services.AddOptions<GrpcServerOptions>();
-        }
-        registry.Add<TService>(descriptor);
+        services.AddGrpcServer().Add<TService>(descriptor);
         services.AddScoped<TService>();
         return services;
     }

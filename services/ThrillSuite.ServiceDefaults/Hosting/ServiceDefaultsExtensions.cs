@@ -55,7 +55,8 @@ public static class ServiceDefaultsExtensions
         services.AddOpenApi();
         services.AddHttpContextAccessor();
         services.AddSingleton<GrpcClients>();
-        services.AddGrpcService<DiagnosticsService>(DiagnosticsService.Descriptor);
+        if (shape.Grpc) services.AddGrpcServer();
+        if (shape.Grpc && settings.DiagnosticsEnabled) services.AddGrpcService<DiagnosticsService>(DiagnosticsService.Descriptor);
 
         services.AddHealthChecks()
             .AddCheck<DatabaseHealthCheck>("database", tags: ["ready"])
