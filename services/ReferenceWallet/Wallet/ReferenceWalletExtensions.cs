@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using ReferenceWallet.Data;
 using ReferenceWallet.Simulation;
 
 namespace ReferenceWallet.Wallet;
@@ -11,7 +10,6 @@ public static class ReferenceWalletExtensions
         // ValidateOnStart: RunServiceAsync reports these with the platform's settings, before migrating or listening.
         services.AddOptions<WalletOptions>().BindConfiguration(WalletOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<WalletOptions>, WalletOptionsValidator>();
-        TextArrayHandler.Register();
         services.AddSingleton<Ledger>();
         services.AddSingleton<Players>();
         services.AddSingleton<FaultInjector>();

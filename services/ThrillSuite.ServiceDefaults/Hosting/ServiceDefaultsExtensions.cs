@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -16,6 +17,7 @@ using ThrillSuite.Data.Outbox;
 using ThrillSuite.Grpc;
 using ThrillSuite.Grpc.Diagnostics;
 using ThrillSuite.ServiceDefaults.Diagnostics;
+using ThrillSuite.ServiceDefaults.Http;
 using ThrillSuite.ServiceDefaults.Settings;
 
 namespace ThrillSuite.ServiceDefaults.Hosting;
@@ -49,6 +51,7 @@ public static class ServiceDefaultsExtensions
         services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.ShutdownGrace);
 
         services.AddSingleton(_ => NpgsqlDataSource.Create(settings.DatabaseConnectionString));
+        ThrillSuite.Data.TextArrayHandler.Register();
         services.AddProblemDetails();
         // The ThrillTech surface is snake_case JSON throughout.
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
@@ -99,8 +102,11 @@ public static class ServiceDefaultsExtensions
         var settings = app.Services.GetRequiredService<ServiceSettings>();
         if (settings.GrpcPort is { } grpcPort)
             app.UseGrpcServer(grpcPort);
+        // The edge (nginx, an Ingress) is the only proxy; loopback proxies are trusted by default.
+        app.UseForwardedHeaders(new ForwardedHeadersOptions { ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto });
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseRequestBodyLimit(settings.MaxRequestBodyBytes);
 
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteHealth });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = WriteHealth });
@@ -133,6 +139,17 @@ public static class ServiceDefaultsExtensions
                 settings.DatabaseName, migrations.Count, applied);
         }
         if (args.Contains("migrate")) return 0;
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+            foreach (var task in app.Services.GetServices<IStartupTask>()) await task.RunAsync(timeout.Token);
+        }
+        catch (StartupSettingException ex)
+        {
+            await Console.Error.WriteLineAsync($"{app.Environment.ApplicationName} cannot start; fix these settings:");
+            await Console.Error.WriteLineAsync("  - " + ex.Message);
+            return 2;
+        }
         await app.RunAsync();
         return 0;
     }

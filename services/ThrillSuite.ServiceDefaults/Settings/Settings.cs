@@ -20,7 +20,8 @@ public sealed record ServiceSettings(
     Uri? RabbitMq,
     IReadOnlyDictionary<string, Uri> GrpcEndpoints,
     bool DiagnosticsEnabled,
-    string? ProbeTarget);
+    string? ProbeTarget,
+    long MaxRequestBodyBytes);
 
 /// <summary>
 /// Reads the settings and collects every problem, each naming its setting (and its environment-variable
@@ -38,6 +39,7 @@ public sealed class SettingsReader(IConfiguration configuration)
         var grpcPort = shape.Grpc ? ReadPort("Service:GrpcPort", required: true) : null;
         if (grpcPort is not null && grpcPort == httpPort) Errors.Add(Describe("Service:GrpcPort") + " must differ from Service:HttpPort.");
         var grace = ReadInt("Service:ShutdownGraceSeconds", 25, 1, 600);
+        var maxBody = ReadInt("Service:MaxRequestBodyBytes", 1024 * 1024, 1024, 64 * 1024 * 1024);
         var database = ReadConnectionString(shape.Database);
         var rabbit = shape.Messaging ? ReadUri($"ConnectionStrings:rabbitmq", ["amqp", "amqps"], required: true) : null;
         var endpoints = new Dictionary<string, Uri>(StringComparer.OrdinalIgnoreCase);
@@ -48,10 +50,11 @@ public sealed class SettingsReader(IConfiguration configuration)
         if (probeTarget is { Length: > 0 } && !endpoints.ContainsKey(probeTarget))
             Errors.Add(Describe("Diagnostics:ProbeTarget") + $" names '{probeTarget}', which is not one of this service's gRPC clients ({string.Join(", ", shape.GrpcClients)}).");
         return new ServiceSettings(name, bind, httpPort, grpcPort, TimeSpan.FromSeconds(grace), shape.Database, database, rabbit,
-            endpoints, diagnostics, probeTarget is { Length: > 0 } ? probeTarget : null);
+            endpoints, diagnostics, probeTarget is { Length: > 0 } ? probeTarget : null, maxBody);
     }
 
-    static string Describe(string key) => $"{key} (env {key.Replace(":", "__")})";
+    /// <summary>A setting's name as every start-up message gives it: the key and its environment-variable form.</summary>
+    public static string Describe(string key) => $"{key} (env {key.Replace(":", "__")})";
 
     int? ReadPort(string key, bool required)
     {

@@ -1,7 +1,7 @@
 using System.Data;
 using Dapper;
 
-namespace ReferenceWallet.Data;
+namespace ThrillSuite.Data;
 
 /// <summary>
 /// Npgsql reports a text[] column as System.Array, which Dapper will not match to a record's string[]
@@ -9,6 +9,7 @@ namespace ReferenceWallet.Data;
 /// </summary>
 public sealed class TextArrayHandler : SqlMapper.TypeHandler<string[]>
 {
+    /// <summary>Idempotent: the service defaults call it once per process.</summary>
     public static void Register() => SqlMapper.AddTypeHandler(new TextArrayHandler());
 
     public override string[]? Parse(object value) => (string[])value;
