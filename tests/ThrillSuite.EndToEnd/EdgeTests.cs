@@ -53,6 +53,26 @@ public class EdgeTests
     }
 
     [Test]
+    public async Task Thrill_ID_answers_through_the_edge_with_the_edge_as_issuer()
+    {
+        var discovery = JsonDocument.Parse(await Http.GetStringAsync($"{Suite.Edge}/.well-known/openid-configuration")).RootElement;
+        Assert.That(discovery.GetProperty("issuer").GetString(), Is.EqualTo(Suite.Edge));
+        Assert.That(discovery.GetProperty("token_endpoint").GetString(), Is.EqualTo($"{Suite.Edge}/oauth/token"));
+
+        using var login = await Http.PostAsJsonAsync($"{Suite.Edge}/accounts/auth", new { username = Suite.AdminUser, password = Suite.AdminPassword });
+        Assert.That(login.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        var token = JsonDocument.Parse(await login.Content.ReadAsStringAsync()).RootElement.GetProperty("token").GetString();
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"{Suite.Edge}/admin/organisations");
+        request.Headers.Authorization = new("Bearer", token);
+        using var organisations = await Http.SendAsync(request);
+        Assert.That(organisations.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        using var anonymous = await Http.GetAsync($"{Suite.Edge}/admin/organisations");
+        Assert.That(anonymous.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+        Assert.That(anonymous.Headers.WwwAuthenticate.ToString(), Does.StartWith("Bearer"));
+    }
+
+    [Test]
     public async Task A_grpc_call_through_the_edge_reaches_ThrillPots()
     {
         using var client = GrpcClient.ForAddress($"http://127.0.0.1:{Suite.EdgeGrpcPort}");

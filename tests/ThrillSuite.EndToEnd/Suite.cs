@@ -18,6 +18,8 @@ public sealed class Suite
     public static int EdgeGrpcPort { get; private set; }
     public static string Edge => $"http://127.0.0.1:{EdgeHttpPort}";
 
+    public const string AdminUser = "admin@thrilltech.io";
+    public static readonly string AdminPassword = Secret();
     static readonly List<string> databases = [];
     static string nginxPrefix = "";
 
@@ -28,6 +30,8 @@ public sealed class Suite
         var http = Services.ToDictionary(s => s, _ => TestEnvironment.FreePort());
         var potsGrpc = TestEnvironment.FreePort();
         var gateGrpc = TestEnvironment.FreePort();
+        EdgeHttpPort = TestEnvironment.FreePort();
+        EdgeGrpcPort = TestEnvironment.FreePort();
 
         foreach (var name in Services)
         {
@@ -49,6 +53,10 @@ public sealed class Suite
                 ["Grpc__Endpoints__thrillpots"] = $"http://127.0.0.1:{potsGrpc}",
                 ["Wallet__Secret"] = Secret(),
                 ["Wallet__AdminToken"] = Secret(),
+                ["ThrillId__Issuer"] = Edge,
+                ["SigningKeys__EncryptionKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+                ["Bootstrap__AdminUser"] = AdminUser,
+                ["Bootstrap__AdminPassword"] = AdminPassword,
             };
             databases.Add(db);
             if (name == "ThrillPots") env["Service__GrpcPort"] = potsGrpc.ToString();
@@ -57,8 +65,6 @@ public sealed class Suite
         }
         await Task.WhenAll(Processes.Values.Select(p => p.WaitReadyAsync(TimeSpan.FromSeconds(120))));
 
-        EdgeHttpPort = TestEnvironment.FreePort();
-        EdgeGrpcPort = TestEnvironment.FreePort();
         await StartNginxAsync(new Dictionary<string, int>
         {
             ["EDGE_HTTP_PORT"] = EdgeHttpPort,
