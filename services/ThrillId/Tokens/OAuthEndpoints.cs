@@ -141,13 +141,22 @@ public static class OAuthEndpoints
         if (clientError is not null) return clientError;
         var token = form["token"].ToString();
         if (token.Length == 0) return OAuthError.InvalidRequest("token is required.");
-        // RFC 7009 §2.2: the answer is 200 whether or not the token was valid or known.
-        if (token.Length <= 8192 && !await refreshTokens.RevokeAsync(token, client?.ClientId, ct)
-            && token.Count(c => c == '.') == 2 && await accessTokens.ValidateAsync(token, ct) is { } jwt)
+        // RFC 7009: 200 whether or not the token was valid or known (§2.2); a token issued to a client may only be
+        // revoked by that client, authenticated (§2.1).
+        if (token.Length > 8192) return Results.Ok();
+        var revocation = await refreshTokens.RevokeAsync(token, client?.ClientId, ct);
+        string? owner = null;
+        if (revocation == RefreshTokens.Revocation.NotARefreshToken && token.Count(ch => ch == '.') == 2
+            && await accessTokens.ValidateAsync(token, ct) is { } jwt)
         {
-            var owner = jwt.TryGetPayloadValue<string>("client_id", out var c) ? c : null;
+            owner = jwt.TryGetPayloadValue<string>("client_id", out var o) ? o : null;
             if (owner is null || owner == client?.ClientId) await accessTokens.RevokeAsync(jwt, ct);
+            else revocation = RefreshTokens.Revocation.NotThisClients;
         }
+        if (revocation == RefreshTokens.Revocation.NotThisClients)
+            return client is null
+                ? OAuthError.InvalidClient("This token was issued to a client: that client must authenticate to revoke it.")
+                : OAuthError.UnauthorizedClient("This token was issued to another client.");
         return Results.Ok();
     }
 
@@ -156,6 +165,8 @@ public static class OAuthEndpoints
     {
         var asked = requested.Split(' ', StringSplitOptions.RemoveEmptyEntries).Distinct().ToList();
         if (asked.Count == 0) return (held, null);
+        // offline_access alone: the account's scopes, plus a refresh token.
+        if (asked is [OfflineAccess]) return ([.. held, OfflineAccess], null);
         var missing = asked.Where(s => s != OfflineAccess && !held.Contains(s)).ToList();
         return missing.Count > 0
             ? ([], OAuthError.InvalidScope($"The client may not ask for: {string.Join(' ', missing)}."))
@@ -191,6 +202,7 @@ public static class OAuthError
     public static IResult UnsupportedGrantType(string grant) =>
         Error(400, "unsupported_grant_type", $"grant_type '{grant}' is not supported; use client_credentials or refresh_token.");
     public static IResult InvalidClient(string description) => Error(401, "invalid_client", description);
+    public static IResult UnauthorizedClient(string description) => Error(400, "unauthorized_client", description);
 
     static IResult Error(int status, string error, string description) =>
         Results.Json(new { error, error_description = description }, statusCode: status);

@@ -59,20 +59,22 @@ public sealed class RefreshTokens(NpgsqlDataSource db, IOptions<ThrillIdOptions>
         return (new Redeemed(row.AccountId, row.ClientId, row.Scope, next), default);
     }
 
-    /// <summary>Revokes the family of <paramref name="token"/>; false if it is not a refresh token (or not the client's).</summary>
-    public async Task<bool> RevokeAsync(string token, string? clientId, CancellationToken ct)
+    public enum Revocation { NotARefreshToken, Revoked, NotThisClients }
+
+    /// <summary>Revokes the family of <paramref name="token"/> if it is the calling client's (RFC 7009 §2.1).</summary>
+    public async Task<Revocation> RevokeAsync(string token, string? clientId, CancellationToken ct)
     {
         await using var c = await db.OpenConnectionAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
         var row = await c.QuerySingleOrDefaultAsync<(Guid FamilyId, string? ClientId)?>(new CommandDefinition(
             "select family_id, client_id from refresh_tokens where token_hash = @hash",
             new { hash = Secrets.LookupHash(token) }, tx, cancellationToken: ct));
-        if (row is not { } r) return false;
-        // RFC 7009 §2.1: a client may revoke only its own tokens; tokens issued without a client, by possession.
-        if (r.ClientId is not null && r.ClientId != clientId) return true;
+        if (row is not { } r) return Revocation.NotARefreshToken;
+        // A client's token only by that client; a token issued without a client (a login), by whoever holds it.
+        if (r.ClientId is not null && r.ClientId != clientId) return Revocation.NotThisClients;
         await RevokeFamilyAsync(c, tx, r.FamilyId, ct);
         await tx.CommitAsync(ct);
-        return true;
+        return Revocation.Revoked;
     }
 
     /// <summary>RFC 7662 view of a refresh token: active while unused, unrevoked and unexpired; null if unknown.</summary>

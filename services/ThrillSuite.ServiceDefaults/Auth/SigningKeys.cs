@@ -14,10 +14,11 @@ public interface ISigningKeySource
 /// Thrill-ID's JWKS, fetched over HTTP and cached; an unknown <c>kid</c> triggers a refresh (at most one per
 /// <see cref="MinRefreshInterval"/>, so tokens with random kids cannot make it hammer Thrill-ID).
 /// </summary>
-public sealed class JwksSigningKeySource(Uri jwksUri, HttpClient http, ILogger<JwksSigningKeySource> logger) : ISigningKeySource
+public sealed class JwksSigningKeySource(Uri jwksUri, HttpClient http, ILogger<JwksSigningKeySource> logger, TimeSpan? minRefreshInterval = null)
+    : ISigningKeySource
 {
-    public static readonly TimeSpan MinRefreshInterval = TimeSpan.FromSeconds(10);
     public static readonly TimeSpan MaxAge = TimeSpan.FromMinutes(10);
+    readonly TimeSpan MinRefreshInterval = minRefreshInterval ?? TimeSpan.FromSeconds(10);
     readonly Lock gate = new();
     IReadOnlyList<JsonWebKey> keys = [];
     DateTime fetchedAt = DateTime.MinValue;

@@ -58,6 +58,14 @@ public static class TokenValidation
         return services;
     }
 
+    /// <summary>A resource service's validation: keys from Thrill-ID's JWKS over HTTP (cached, refreshed on an unknown kid).</summary>
+    public static IServiceCollection AddJwksTokenValidation(this IServiceCollection services, ThrillSuite.ServiceDefaults.Settings.AuthSettings auth)
+    {
+        services.AddSingleton<ISigningKeySource>(sp => new JwksSigningKeySource(auth.JwksUri,
+            new HttpClient { Timeout = TimeSpan.FromSeconds(3) }, sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<JwksSigningKeySource>>()));
+        return services.AddTokenValidation(new TokenValidationSettings(auth.Issuer, auth.Audiences));
+    }
+
     /// <summary>Requires a valid token holding <c>system:resource:write</c> (or read).</summary>
     public static TBuilder RequirePermission<TBuilder>(this TBuilder builder, string system, string resource, bool write)
         where TBuilder : IEndpointConventionBuilder =>

@@ -16,6 +16,7 @@ using ThrillSuite.Data.Migrations;
 using ThrillSuite.Data.Outbox;
 using ThrillSuite.Grpc;
 using ThrillSuite.Grpc.Diagnostics;
+using ThrillSuite.ServiceDefaults.Auth;
 using ThrillSuite.ServiceDefaults.Diagnostics;
 using ThrillSuite.ServiceDefaults.Http;
 using ThrillSuite.ServiceDefaults.Settings;
@@ -65,6 +66,7 @@ public static class ServiceDefaultsExtensions
             .AddCheck<DatabaseHealthCheck>("database", tags: ["ready"])
             .AddCheck<ShutdownHealthCheck>("accepting-work", tags: ["ready"]);
 
+        if (settings.Auth is { } auth) services.AddJwksTokenValidation(auth);
         if (shape.Messaging) AddMessaging(builder, settings, messaging);
         builder.AddTelemetry(settings);
         return builder;

@@ -6,7 +6,10 @@ using Npgsql;
 namespace ThrillSuite.ServiceDefaults.Settings;
 
 /// <summary>What a service needs from the platform; each service declares its own in Program.cs.</summary>
-public sealed record ServiceShape(string Database, bool Messaging = true, bool Grpc = false, params string[] GrpcClients);
+public sealed record ServiceShape(string Database, bool Messaging = true, bool Grpc = false, bool Authentication = false, params string[] GrpcClients);
+
+/// <summary>Where a resource service finds Thrill-ID: the issuer its tokens name, the audience, and the JWKS (often an internal URL).</summary>
+public sealed record AuthSettings(string Issuer, IReadOnlyList<string> Audiences, Uri JwksUri);
 
 /// <summary>The validated settings every service starts from.</summary>
 public sealed record ServiceSettings(
@@ -21,7 +24,8 @@ public sealed record ServiceSettings(
     IReadOnlyDictionary<string, Uri> GrpcEndpoints,
     bool DiagnosticsEnabled,
     string? ProbeTarget,
-    long MaxRequestBodyBytes);
+    long MaxRequestBodyBytes,
+    AuthSettings? Auth);
 
 /// <summary>
 /// Reads the settings and collects every problem, each naming its setting (and its environment-variable
@@ -49,8 +53,18 @@ public sealed class SettingsReader(IConfiguration configuration)
         var probeTarget = configuration["Diagnostics:ProbeTarget"];
         if (probeTarget is { Length: > 0 } && !endpoints.ContainsKey(probeTarget))
             Errors.Add(Describe("Diagnostics:ProbeTarget") + $" names '{probeTarget}', which is not one of this service's gRPC clients ({string.Join(", ", shape.GrpcClients)}).");
+        AuthSettings? auth = null;
+        if (shape.Authentication && ReadUri("Auth:Issuer", ["http", "https"], required: true) is { } issuer)
+        {
+            var jwks = configuration["Auth:JwksUri"] is { Length: > 0 }
+                ? ReadUri("Auth:JwksUri", ["http", "https"], required: true)
+                : new Uri(issuer.AbsoluteUri.TrimEnd('/') + "/.well-known/jwks.json");
+            var audiences = (configuration["Auth:Audience"] is { Length: > 0 } a ? a : "thrillsuite")
+                .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            if (jwks is not null) auth = new AuthSettings(configuration["Auth:Issuer"]!, audiences, jwks);
+        }
         return new ServiceSettings(name, bind, httpPort, grpcPort, TimeSpan.FromSeconds(grace), shape.Database, database, rabbit,
-            endpoints, diagnostics, probeTarget is { Length: > 0 } ? probeTarget : null, maxBody);
+            endpoints, diagnostics, probeTarget is { Length: > 0 } ? probeTarget : null, maxBody, auth);
     }
 
     /// <summary>A setting's name as every start-up message gives it: the key and its environment-variable form.</summary>
