@@ -144,6 +144,35 @@ public sealed class AccountStore(NpgsqlDataSource db)
             """, new { clientId }, cancellationToken: ct));
     }
 
+    public sealed record ClientLogin(Client Client, Account Account, Organisation Organisation);
+
+    /// <summary>A client with its account and organisation in one round trip (the token endpoint's hot path).</summary>
+    public async Task<ClientLogin?> FindClientLoginAsync(string clientId, CancellationToken ct)
+    {
+        await using var c = await db.OpenConnectionAsync(ct);
+        const string sql = """
+            select c.client_id as ClientId, c.secret_hash as SecretHash, c.enabled as ClientEnabled, c.created_at as ClientCreatedAt,
+                   a.id as Id, a.username as Username, a.password_hash as PasswordHash, a.account_type as AccountType, a.org_id as OrgId,
+                   a.unit_id as UnitId, a.permissions::text as PermissionsJson, a.enabled as Enabled, a.trusted as Trusted,
+                   a.created_on as CreatedOn, a.last_logged_in as LastLoggedIn, a.pending_password_reset as PendingPasswordReset,
+                   a.failed_logins as FailedLogins, a.locked_until as LockedUntil, o.units as OrgUnits, o.enabled as OrgEnabled
+            from oauth_clients c
+            join accounts a on a.id = c.account_id
+            join organisations o on o.id = a.org_id
+            where c.client_id = @clientId
+            """;
+        var r = await c.QuerySingleOrDefaultAsync<ClientLoginRow>(new CommandDefinition(sql, new { clientId }, cancellationToken: ct));
+        return r is null ? null : new ClientLogin(
+            new Client(r.ClientId, r.Id, r.SecretHash, r.ClientEnabled, r.ClientCreatedAt),
+            new Account(r.Id, r.Username, r.PasswordHash, r.AccountType, r.OrgId, r.UnitId, r.PermissionsJson, r.Enabled, r.Trusted,
+                r.CreatedOn, r.LastLoggedIn, r.PendingPasswordReset, r.FailedLogins, r.LockedUntil),
+            new Organisation(r.OrgId, r.OrgUnits, r.OrgEnabled));
+    }
+
+    sealed record ClientLoginRow(string ClientId, string SecretHash, bool ClientEnabled, DateTime ClientCreatedAt, Guid Id, string Username,
+        string? PasswordHash, string AccountType, string OrgId, string? UnitId, string PermissionsJson, bool Enabled, bool Trusted,
+        DateTime CreatedOn, DateTime? LastLoggedIn, bool PendingPasswordReset, int FailedLogins, DateTime? LockedUntil, string[] OrgUnits, bool OrgEnabled);
+
     public async Task<IReadOnlyList<Client>> ListClientsAsync(Guid accountId, CancellationToken ct)
     {
         await using var c = await db.OpenConnectionAsync(ct);

@@ -5,6 +5,9 @@ namespace ThrillId.Tokens;
 /// <summary>Issues what a successful authentication returns: the access token and, for logins, a refresh token.</summary>
 public sealed class Issuer(AccessTokens accessTokens, RefreshTokens refreshTokens, AccountStore store)
 {
+    public IssuedToken AccessToken(Account account, Organisation organisation, IEnumerable<string> scopes, string? clientId) =>
+        accessTokens.Issue(account, organisation.Units, scopes, clientId);
+
     public async Task<IssuedToken> AccessTokenAsync(Account account, CancellationToken ct, IEnumerable<string>? scopes = null, string? clientId = null)
     {
         var organisation = await store.FindOrganisationAsync(account.OrgId, ct);

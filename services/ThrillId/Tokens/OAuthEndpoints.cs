@@ -64,7 +64,7 @@ public static class OAuthEndpoints
                 var account = client!.Account;
                 var (scopes, scopeError) = NarrowScopes(form["scope"].ToString(), account.Scopes);
                 if (scopeError is not null) return scopeError;
-                var token = await issuer.AccessTokenAsync(account, ct, scopes.Where(s => s != OfflineAccess), client.ClientId);
+                var token = issuer.AccessToken(account, client.Organisation, scopes.Where(s => s != OfflineAccess), client.ClientId);
                 var refresh = scopes.Contains(OfflineAccess)
                     ? await refreshTokens.IssueAsync(account.Id, client.ClientId, string.Join(' ', scopes.Where(s => s != OfflineAccess)), ct)
                     : null;
@@ -211,7 +211,7 @@ public static class OAuthError
 /// <summary>Client authentication: client_secret_basic or client_secret_post, never both.</summary>
 public sealed class ClientAuthentication(AccountStore store)
 {
-    public sealed record AuthenticatedClient(string ClientId, Account Account, bool Enabled);
+    public sealed record AuthenticatedClient(string ClientId, Account Account, Organisation Organisation, bool Enabled);
 
     public async Task<(AuthenticatedClient? Client, IResult? Error)> AuthenticateAsync(HttpContext http, IFormCollection form, bool required, CancellationToken ct)
     {
@@ -242,13 +242,11 @@ public sealed class ClientAuthentication(AccountStore store)
         }
         if (id is null) return required ? (null, OAuthError.InvalidClient("Client authentication is required.")) : (null, null);
 
-        var client = id.Length <= 200 ? await store.FindClientAsync(id, ct) : null;
-        var account = client is null ? null : await store.FindAsync(client.AccountId, ct);
-        var organisation = account is null ? null : await store.FindOrganisationAsync(account.OrgId, ct);
-        var ok = Secrets.VerifySecret(client?.SecretHash, secret ?? "");
-        if (!ok || client is not { Enabled: true } || account is not { Enabled: true } || organisation is not { Enabled: true })
+        var login = id.Length <= 200 ? await store.FindClientLoginAsync(id, ct) : null;
+        var ok = Secrets.VerifySecret(login?.Client.SecretHash, secret ?? "");
+        if (!ok || login is not { Client.Enabled: true, Account.Enabled: true, Organisation.Enabled: true })
             return (null, usedBasic ? Challenge(http, "Client authentication failed.") : OAuthError.InvalidClient("Client authentication failed."));
-        return (new AuthenticatedClient(client.ClientId, account, client.Enabled), null);
+        return (new AuthenticatedClient(login.Client.ClientId, login.Account, login.Organisation, login.Client.Enabled), null);
     }
 
     static IResult Challenge(HttpContext http, string description)
