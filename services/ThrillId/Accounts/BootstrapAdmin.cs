@@ -28,7 +28,7 @@ public sealed class BootstrapAdmin(NpgsqlDataSource db, AccountStore store, IOpt
                 throw new StartupSettingException($"{Describe("Bootstrap:AdminPassword")} is required on the first start: {bad}");
             await store.CreateOrganisationAsync(new Organisation(o.Organisation, [], true), ct);
             var permissions = System.Text.Json.JsonSerializer.Serialize(
-                new[] { new SystemPermissions("*", [new ResourcePermission("*", "Write")]) }, ThrillSuite.ServiceDefaults.Http.JsonBody.Options);
+                new[] { new SystemPermissions("thrillid", [new ResourcePermission("*", "Write")]), new SystemPermissions("*", [new ResourcePermission("*", "Write")]) }, ThrillSuite.ServiceDefaults.Http.JsonBody.Options);
             await store.CreateAsync(new Account(Guid.CreateVersion7(), o.AdminUser, Secrets.HashPassword(o.AdminPassword), Account.User,
                 o.Organisation, null, permissions, true, false, DateTime.UtcNow, null, false, 0, null), ct);
             logger.LogInformation("Created the bootstrap administrator {AdminUser} in organisation {Organisation}", o.AdminUser, o.Organisation);

@@ -53,9 +53,14 @@ public static class OAuthEndpoints
         NoStore(http);
         if (!http.Request.HasFormContentType) return OAuthError.InvalidRequest("The token request must be application/x-www-form-urlencoded.");
         var form = await http.Request.ReadFormAsync(ct);
+        if (RepeatedParameter(form) is { } repeated) return repeated;
         var grant = form["grant_type"].ToString();
         var (client, clientError) = await clients.AuthenticateAsync(http, form, required: grant == "client_credentials", ct);
         if (clientError is not null) return clientError;
+        if (client is { Enabled: false })
+            return grant == "refresh_token"
+                ? OAuthError.InvalidGrant("The account behind the refresh token is disabled.")
+                : OAuthError.InvalidClient("The client or its account is disabled.");
 
         switch (grant)
         {
@@ -75,6 +80,8 @@ public static class OAuthEndpoints
                 var presented = form["refresh_token"].ToString();
                 if (presented.Length is 0 or > 512) return OAuthError.InvalidRequest("refresh_token is required.");
                 var (redeemed, failure) = await refreshTokens.RedeemAsync(presented, client?.ClientId, ct);
+                if (failure == RedeemFailure.ClientAuthenticationRequired)
+                    return OAuthError.InvalidClient("This refresh token was issued to a client: authenticate as that client.");
                 if (redeemed is null)
                     return OAuthError.InvalidGrant(failure switch
                     {
@@ -86,7 +93,7 @@ public static class OAuthEndpoints
                     });
                 var account = await store.FindAsync(redeemed.AccountId, ct);
                 var organisation = account is null ? null : await store.FindOrganisationAsync(account.OrgId, ct);
-                if (account is not { Enabled: true } || organisation is not { Enabled: true } || client is { Enabled: false })
+                if (account is not { Enabled: true } || organisation is not { Enabled: true })
                     return OAuthError.InvalidGrant("The account behind the refresh token is disabled.");
                 // Permissions removed since the login do not survive a refresh.
                 var scopes = redeemed.Scope.Split(' ', StringSplitOptions.RemoveEmptyEntries).Intersect(account.Scopes).ToList();
@@ -105,8 +112,10 @@ public static class OAuthEndpoints
         NoStore(http);
         if (!http.Request.HasFormContentType) return OAuthError.InvalidRequest("The introspection request must be application/x-www-form-urlencoded.");
         var form = await http.Request.ReadFormAsync(ct);
-        var (_, clientError) = await clients.AuthenticateAsync(http, form, required: true, ct);
+        if (RepeatedParameter(form) is { } repeated) return repeated;
+        var (introspector, clientError) = await clients.AuthenticateAsync(http, form, required: true, ct);
         if (clientError is not null) return clientError;
+        if (introspector is { Enabled: false }) return OAuthError.InvalidClient("The client or its account is disabled.");
         var token = form["token"].ToString();
         if (token.Length == 0) return OAuthError.InvalidRequest("token is required.");
         if (token.Length > 8192) return Results.Json(new { active = false });
@@ -137,8 +146,10 @@ public static class OAuthEndpoints
         NoStore(http);
         if (!http.Request.HasFormContentType) return OAuthError.InvalidRequest("The revocation request must be application/x-www-form-urlencoded.");
         var form = await http.Request.ReadFormAsync(ct);
+        if (RepeatedParameter(form) is { } repeated) return repeated;
         var (client, clientError) = await clients.AuthenticateAsync(http, form, required: false, ct);
         if (clientError is not null) return clientError;
+        if (client is { Enabled: false }) return OAuthError.InvalidClient("The client or its account is disabled.");
         var token = form["token"].ToString();
         if (token.Length == 0) return OAuthError.InvalidRequest("token is required.");
         // RFC 7009: 200 whether or not the token was valid or known (§2.2); a token issued to a client may only be
@@ -185,6 +196,10 @@ public static class OAuthEndpoints
         if (refreshToken is not null) body["refresh_token"] = refreshToken;
         return Results.Json(body);
     }
+
+    /// <summary>RFC 6749 §3.1/§3.2: request parameters must not be included more than once.</summary>
+    static IResult? RepeatedParameter(IFormCollection form) =>
+        form.FirstOrDefault(p => p.Value.Count > 1) is { Key: { } key } ? OAuthError.InvalidRequest($"The parameter '{key}' is repeated.") : null;
 
     static void NoStore(HttpContext http)
     {
@@ -244,9 +259,11 @@ public sealed class ClientAuthentication(AccountStore store)
 
         var login = id.Length <= 200 ? await store.FindClientLoginAsync(id, ct) : null;
         var ok = Secrets.VerifySecret(login?.Client.SecretHash, secret ?? "");
-        if (!ok || login is not { Client.Enabled: true, Account.Enabled: true, Organisation.Enabled: true })
+        if (!ok || login is null)
             return (null, usedBasic ? Challenge(http, "Client authentication failed.") : OAuthError.InvalidClient("Client authentication failed."));
-        return (new AuthenticatedClient(login.Client.ClientId, login.Account, login.Organisation, login.Client.Enabled), null);
+        // Authenticated, but perhaps disabled: each endpoint answers that in its own terms (RFC 6749 §5.2).
+        var enabled = login is { Client.Enabled: true, Account.Enabled: true, Organisation.Enabled: true };
+        return (new AuthenticatedClient(login.Client.ClientId, login.Account, login.Organisation, enabled), null);
     }
 
     static IResult Challenge(HttpContext http, string description)

@@ -7,7 +7,7 @@ namespace ThrillId.Tokens;
 
 public sealed record Redeemed(Guid AccountId, string? ClientId, string Scope, string NewToken);
 
-public enum RedeemFailure { Unknown, Expired, Revoked, Reused, WrongClient }
+public enum RedeemFailure { Unknown, Expired, Revoked, Reused, WrongClient, ClientAuthenticationRequired }
 
 /// <summary>
 /// Refresh tokens rotate on every use within a family (one login). Presenting a token that was already used means
@@ -39,6 +39,7 @@ public sealed class RefreshTokens(NpgsqlDataSource db, IOptions<ThrillIdOptions>
             SelectRow + " for update", new { hash = Secrets.LookupHash(token) }, tx, cancellationToken: ct));
         if (row is null) return (null, RedeemFailure.Unknown);
         if (row.RevokedAt is not null) return (null, RedeemFailure.Revoked);
+        if (row.ClientId is not null && clientId is null) return (null, RedeemFailure.ClientAuthenticationRequired);
         if (row.ClientId != clientId) return (null, RedeemFailure.WrongClient);
         if (row.UsedAt is not null)
         {

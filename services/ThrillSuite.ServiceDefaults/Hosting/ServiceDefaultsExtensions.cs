@@ -172,6 +172,11 @@ public static class ServiceDefaultsExtensions
         {
             return ex.InnerExceptions.OfType<OptionsValidationException>().SelectMany(e => e.Failures);
         }
+        catch (InvalidOperationException ex) when (ex.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal))
+        {
+            // The binder names the key and the value (never a secret: secrets are strings and always bind).
+            return [ex.Message];
+        }
     }
 
     static Task WriteHealth(HttpContext context, HealthReport report)

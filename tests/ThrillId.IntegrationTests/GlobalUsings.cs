@@ -1,0 +1,4 @@
+global using System.Net;
+global using System.Text.Json;
+global using NUnit.Framework;
+global using ThrillSuite.Testing;
