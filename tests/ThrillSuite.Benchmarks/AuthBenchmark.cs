@@ -222,18 +222,7 @@ public static class AuthBenchmark
         using var jwksHttp = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         var keys = new JwksSigningKeySource(new Uri(issuer + "/.well-known/jwks.json"), jwksHttp, NullLogger<JwksSigningKeySource>.Instance);
         if (keys.GetKeys(null).Count == 0) throw new InvalidOperationException($"no key in {issuer}/.well-known/jwks.json");
-        var parameters = new TokenValidationParameters
-        {
-            ValidIssuer = issuer,
-            ValidAudiences = [Audience],
-            ValidAlgorithms = TokenValidationSettings.Algorithms,
-            ClockSkew = TokenValidationSettings.ClockSkew,
-            RequireExpirationTime = true,
-            RequireSignedTokens = true,
-            ValidateIssuerSigningKey = true,
-            NameClaimType = "username",
-            IssuerSigningKeyResolver = (_, _, kid, _) => keys.GetKeys(kid),
-        };
+        var parameters = new TokenValidationSettings(issuer, [Audience]).Parameters(keys);
         var handler = new JsonWebTokenHandler { MapInboundClaims = false };
 
         async Task ValidateAsync(string token)

@@ -52,16 +52,7 @@ public sealed class AccessTokens(SigningKeyStore keys, IOptions<ThrillIdOptions>
     public async Task<JsonWebToken?> ValidateAsync(string token, CancellationToken ct)
     {
         var o = options.Value;
-        var result = await handler.ValidateTokenAsync(token, new TokenValidationParameters
-        {
-            ValidIssuer = o.Issuer,
-            ValidAudiences = o.AudienceList,
-            ValidAlgorithms = ThrillSuite.ServiceDefaults.Auth.TokenValidationSettings.Algorithms,
-            ClockSkew = ThrillSuite.ServiceDefaults.Auth.TokenValidationSettings.ClockSkew,
-            RequireExpirationTime = true,
-            RequireSignedTokens = true,
-            IssuerSigningKeyResolver = (_, _, kid, _) => keys.GetKeys(kid),
-        });
+        var result = await handler.ValidateTokenAsync(token, new ThrillSuite.ServiceDefaults.Auth.TokenValidationSettings(o.Issuer, o.AudienceList).Parameters(keys));
         if (!result.IsValid || result.SecurityToken is not JsonWebToken jwt) return null;
         await using var c = await db.OpenConnectionAsync(ct);
         var revoked = await c.ExecuteScalarAsync<bool>(new CommandDefinition(

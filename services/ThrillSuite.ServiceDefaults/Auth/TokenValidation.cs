@@ -12,6 +12,20 @@ public sealed record TokenValidationSettings(string Issuer, IReadOnlyList<string
 {
     public static readonly string[] Algorithms = [SecurityAlgorithms.EcdsaSha256, SecurityAlgorithms.RsaSha256];
     public static readonly TimeSpan ClockSkew = TimeSpan.FromSeconds(30);
+
+    /// <summary>The one set of rules every validator of Thrill-ID tokens applies.</summary>
+    public TokenValidationParameters Parameters(ISigningKeySource keys) => new()
+    {
+        ValidIssuer = Issuer,
+        ValidAudiences = Audiences,
+        ValidAlgorithms = Algorithms,
+        ClockSkew = ClockSkew,
+        RequireExpirationTime = true,
+        RequireSignedTokens = true,
+        ValidateIssuerSigningKey = true,
+        NameClaimType = "username",
+        IssuerSigningKeyResolver = (_, _, kid, _) => keys.GetKeys(kid),
+    };
 }
 
 /// <summary>
@@ -28,18 +42,7 @@ public static class TokenValidation
         {
             o.MapInboundClaims = false;
             o.RequireHttpsMetadata = false;
-            o.TokenValidationParameters = new TokenValidationParameters
-            {
-                ValidIssuer = settings.Issuer,
-                ValidAudiences = settings.Audiences,
-                ValidAlgorithms = TokenValidationSettings.Algorithms,
-                ClockSkew = TokenValidationSettings.ClockSkew,
-                RequireExpirationTime = true,
-                RequireSignedTokens = true,
-                ValidateIssuerSigningKey = true,
-                NameClaimType = "username",
-                IssuerSigningKeyResolver = (_, _, kid, _) => keys.GetKeys(kid),
-            };
+            o.TokenValidationParameters = settings.Parameters(keys);
             o.Events = new JwtBearerEvents
             {
                 OnChallenge = async context =>
