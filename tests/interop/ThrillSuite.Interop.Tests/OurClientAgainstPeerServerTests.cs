@@ -1,3 +1,4 @@
+using ThrillSuite.Testing;
 using System.Diagnostics;
 using Google.Protobuf;
 using Google.Protobuf.Reflection;
