@@ -1,10 +1,13 @@
+using ThrillPots;
 using ThrillSuite.ServiceDefaults.Hosting;
 using ThrillSuite.ServiceDefaults.Settings;
 
 var builder = ServiceHost.CreateBuilder(args);
-builder.AddServiceDefaults(new ServiceShape(Database: "thrillpots", Grpc: true, GrpcClients: "thrillgate"));
+builder.AddServiceDefaults(new ServiceShape(Database: "thrillpots", Grpc: true, Authentication: true, GrpcClients: "thrillgate"));
+builder.AddThrillPots();
 
 var app = builder.Build();
 app.MapServiceDefaults();
+app.MapThrillPots();
 
 return await app.RunServiceAsync(args);

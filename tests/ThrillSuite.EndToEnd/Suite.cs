@@ -59,7 +59,12 @@ public sealed class Suite
                 ["Bootstrap__AdminPassword"] = AdminPassword,
             };
             databases.Add(db);
-            if (name == "ThrillPots") env["Service__GrpcPort"] = potsGrpc.ToString();
+            if (name == "ThrillPots")
+            {
+                env["Service__GrpcPort"] = potsGrpc.ToString();
+                env["Auth__Issuer"] = Edge;
+                env["Auth__JwksUri"] = $"http://127.0.0.1:{http["ThrillId"]}/.well-known/jwks.json";
+            }
             if (name == "ThrillGate") env["Service__GrpcPort"] = gateGrpc.ToString();
             Processes[name] = ServiceProcess.Start(name, http[name], env);
         }

@@ -30,6 +30,7 @@ public class ServiceHostTests
         Assert.That(process.Output, Does.Contain("Service:HttpPort"));
         Assert.That(process.Output, Does.Contain($"ConnectionStrings:{host.ToLowerInvariant()}"));
         if (host != "ReferenceWallet") Assert.That(process.Output, Does.Contain("ConnectionStrings:rabbitmq"));
+        if (host == "ThrillPots") Assert.That(process.Output, Does.Contain("Auth:Issuer"));
     }
 
     [Test]
@@ -164,6 +165,7 @@ public class ServiceHostTests
         var env = Settings("ThrillPots", port);
         env.Remove("Diagnostics__Enabled");
         env["Grpc__Endpoints__thrillgate"] = "http://127.0.0.1:1";
+        env["Auth__Issuer"] = "http://127.0.0.1:1";
         await using var process = ServiceProcess.Start("ThrillPots", port, env);
         await process.WaitReadyAsync();
 

@@ -1,0 +1,16 @@
+namespace ThrillPots.Admin;
+
+/// <summary>ThrillPots' admin API (spec §21–§22): every route needs a thrillpots:&lt;resource&gt; permission and the owner check.</summary>
+public static class AdminEndpoints
+{
+    public static WebApplication MapAdminEndpoints(this WebApplication app)
+    {
+        app.MapOperatorEndpoints();
+        app.MapSourceEndpoints();
+        app.MapCurrencyEndpoints();
+        app.MapTemplateEndpoints();
+        app.MapInstanceEndpoints();
+        app.MapAuditEndpoints();
+        return app;
+    }
+}

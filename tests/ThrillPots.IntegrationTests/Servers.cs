@@ -1,0 +1,118 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+
+namespace ThrillPots.IntegrationTests;
+
+/// <summary>
+/// One real Thrill-ID and one real ThrillPots process for the whole run, and the callers the tests act as. Thrill-ID knows
+/// organisations "tpa" (units b1, b2, b3) and "tpb" (unit x1); ThrillPots registers tpa with b1, b2 (b3 stays unregistered) and tpb with x1.
+/// </summary>
+[SetUpFixture]
+public sealed class Servers
+{
+    public const string Admin = "admin@thrilltech.io";
+    static readonly string[] Resources = ["operators", "sources", "currencies", "templates", "instances", "audit"];
+    static readonly string AdminPassword = "bootstrap-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(8));
+    static ServiceProcess thrillId = null!, thrillPots = null!;
+    static string idDatabase = null!, potsDatabase = null!;
+    static HttpClient id = null!;
+
+    public static Api Pots { get; private set; } = null!;
+    /// <summary>The platform organisation's bootstrap admin (*:*:write): acts for every owner, sets system currencies.</summary>
+    public static string Platform { get; private set; } = null!;
+    /// <summary>Organisation-level accounts of tpa and tpb holding thrillpots:*:write for every resource.</summary>
+    public static string OperatorA { get; private set; } = null!;
+    public static string OperatorB { get; private set; } = null!;
+    /// <summary>tpa accounts: bound to unit b1 (write), organisation-level read-only, and one with no permission.</summary>
+    public static string BrandB1 { get; private set; } = null!;
+    public static string ReadOnlyA { get; private set; } = null!;
+    public static string NoPermissionA { get; private set; } = null!;
+
+    [OneTimeSetUp]
+    public async Task StartAsync()
+    {
+        var idPort = TestEnvironment.FreePort();
+        thrillId = ServiceProcess.Start("ThrillId", idPort, new Dictionary<string, string>
+        {
+            ["Service__BindAddress"] = "127.0.0.1",
+            ["Service__HttpPort"] = idPort.ToString(),
+            ["ConnectionStrings__thrillid"] = TestEnvironment.UniqueDatabase("potsid", out idDatabase),
+            ["ConnectionStrings__rabbitmq"] = TestEnvironment.RabbitMq,
+            ["ThrillId__Issuer"] = $"http://127.0.0.1:{idPort}",
+            ["SigningKeys__EncryptionKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+            ["Bootstrap__AdminUser"] = Admin,
+            ["Bootstrap__AdminPassword"] = AdminPassword,
+        });
+        var potsPort = TestEnvironment.FreePort();
+        thrillPots = ServiceProcess.Start("ThrillPots", potsPort, new Dictionary<string, string>
+        {
+            ["Service__BindAddress"] = "127.0.0.1",
+            ["Service__HttpPort"] = potsPort.ToString(),
+            ["Service__GrpcPort"] = TestEnvironment.FreePort().ToString(),
+            ["ConnectionStrings__thrillpots"] = TestEnvironment.UniqueDatabase("potsadmin", out potsDatabase),
+            ["ConnectionStrings__rabbitmq"] = TestEnvironment.RabbitMq,
+            ["Grpc__Endpoints__thrillgate"] = "http://127.0.0.1:1",
+            ["Auth__Issuer"] = thrillId.BaseUrl,
+        });
+        await Task.WhenAll(thrillId.WaitReadyAsync(), thrillPots.WaitReadyAsync());
+
+        id = new HttpClient { BaseAddress = new Uri(thrillId.BaseUrl) };
+        using (var login = await id.PostAsJsonAsync("/accounts/auth", new { username = Admin, password = AdminPassword }))
+            Platform = (await login.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!;
+        await IdAdminAsync("/admin/organisations", new { id = "tpa", units = new[] { "b1", "b2", "b3" }, enabled = true });
+        await IdAdminAsync("/admin/organisations", new { id = "tpb", units = new[] { "x1" }, enabled = true });
+        OperatorA = await ClientTokenAsync("tpa-ops", "tpa", null, "Write");
+        OperatorB = await ClientTokenAsync("tpb-ops", "tpb", null, "Write");
+        BrandB1 = await ClientTokenAsync("tpa-b1", "tpa", "b1", "Write");
+        ReadOnlyA = await ClientTokenAsync("tpa-reader", "tpa", null, "Read");
+        NoPermissionA = await ClientTokenAsync("tpa-none", "tpa", null, null);
+
+        Pots = new Api(new HttpClient { BaseAddress = new Uri(thrillPots.BaseUrl) });
+        (await Pots.SendAsync(HttpMethod.Post, "/config/operators", OperatorA, new { id = "tpa", name = "Operator A" })).Expect(HttpStatusCode.Created);
+        (await Pots.SendAsync(HttpMethod.Post, "/config/operators/tpa/brands", OperatorA,
+            new[] { new { id = "b1", name = "Brand 1" }, new { id = "b2", name = "Brand 2" } })).Expect(HttpStatusCode.OK);
+        (await Pots.SendAsync(HttpMethod.Post, "/config/operators", OperatorB, new { id = "tpb", name = "Operator B" })).Expect(HttpStatusCode.Created);
+        (await Pots.SendAsync(HttpMethod.Post, "/config/operators/tpb/brands", OperatorB, new[] { new { id = "x1", name = "X 1" } })).Expect(HttpStatusCode.OK);
+        (await Pots.SendAsync(HttpMethod.Put, "/config/currencies", Platform, Currencies.Defaults)).Expect(HttpStatusCode.OK);
+    }
+
+    [OneTimeTearDown]
+    public async Task StopAsync()
+    {
+        Pots?.Dispose();
+        id?.Dispose();
+        if (thrillPots is not null) await thrillPots.DisposeAsync();
+        if (thrillId is not null) await thrillId.DisposeAsync();
+        if (potsDatabase is not null) await TestEnvironment.DropDatabaseAsync(potsDatabase);
+        if (idDatabase is not null) await TestEnvironment.DropDatabaseAsync(idDatabase);
+    }
+
+    static async Task<JsonElement> IdAdminAsync(string path, object body)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Platform);
+        using var response = await id.SendAsync(request);
+        Assert.That((int)response.StatusCode, Is.InRange(200, 299), await response.Content.ReadAsStringAsync());
+        return await response.Content.ReadFromJsonAsync<JsonElement>();
+    }
+
+    /// <summary>A Service account with the level on every ThrillPots resource (none when null), its client, and a client-credentials token.</summary>
+    static async Task<string> ClientTokenAsync(string username, string org, string? unit, string? level)
+    {
+        var permissions = level is null ? [] : new[]
+        {
+            new { system_id = "thrillpots", permissions = Resources.Select(r => new { resource_id = r, permission = level }).ToArray() },
+        };
+        var account = await IdAdminAsync("/admin/accounts", new { username, account_type = "Service", org_id = org, unit_id = unit, permissions });
+        var client = await IdAdminAsync($"/admin/accounts/{account.GetProperty("id").GetString()}/clients", new { });
+        using var token = await id.PostAsync("/oauth/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "client_credentials",
+            ["client_id"] = client.GetProperty("client_id").GetString()!,
+            ["client_secret"] = client.GetProperty("client_secret").GetString()!,
+        }));
+        Assert.That(token.StatusCode, Is.EqualTo(HttpStatusCode.OK), await token.Content.ReadAsStringAsync());
+        return (await token.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("access_token").GetString()!;
+    }
+}
