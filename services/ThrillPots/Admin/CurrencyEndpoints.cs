@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Dapper;
 using Npgsql;
+using ThrillPots.Engine;
 using ThrillSuite.ServiceDefaults.Auth;
 using ThrillSuite.ServiceDefaults.Http;
 
@@ -136,11 +137,17 @@ public static class CurrencyEndpoints
 
     static BrandDoc Brand(string ownerId, Row defaults, Row? own)
     {
-        var overrides = own?.Parsed ?? [];
+        var effective = Effective(defaults, own);
+        return new BrandDoc(ownerId, effective.BaseCurrency, effective.Multipliers, own?.Parsed ?? [], Time.Ms(own?.UpdatedAt));
+    }
+
+    /// <summary>A brand's multipliers in force: its overrides over the system defaults.</summary>
+    internal static MultiplierSet Effective(Row defaults, Row? own)
+    {
         var baseCurrency = own?.BaseCurrency ?? defaults.BaseCurrency;
         // Defaults are relative to their base: they fill in only when the brand keeps that base.
         var effective = baseCurrency == defaults.BaseCurrency ? new Dictionary<string, decimal>(defaults.Parsed) : new() { [baseCurrency] = 1m };
-        foreach (var (k, v) in overrides) effective[k] = v;
-        return new BrandDoc(ownerId, baseCurrency, effective, overrides, Time.Ms(own?.UpdatedAt));
+        foreach (var (k, v) in own?.Parsed ?? []) effective[k] = v;
+        return new MultiplierSet(baseCurrency, effective);
     }
 }

@@ -1,5 +1,7 @@
 using Dapper;
 using Npgsql;
+using ThrillPots.Contributions;
+using ThrillPots.Engine;
 using ThrillSuite.ServiceDefaults.Auth;
 using ThrillSuite.ServiceDefaults.Http;
 
@@ -51,7 +53,7 @@ public static class InstanceEndpoints
         g.MapPost("/{id:guid}/state", ChangeStateAsync).RequirePermission(Access.System, "instances", write: true);
     }
 
-    static async Task<IResult> InstantiateAsync(HttpContext http, NpgsqlDataSource db, CancellationToken ct)
+    static async Task<IResult> InstantiateAsync(HttpContext http, NpgsqlDataSource db, IRandomSource random, CancellationToken ct)
     {
         var (body, error) = await JsonBody.ReadAsync<Instantiate>(http.Request);
         if (error is not null) return error;
@@ -102,9 +104,15 @@ public static class InstanceEndpoints
             startAt = body.StartTimestamp is { } st ? Time.At(st) : (DateTime?)null,
             endAt = body.EndTimestamp is { } en ? Time.At(en) : (DateTime?)null,
         }, tx, cancellationToken: ct));
-        const string pot = "insert into pots (instance_id, pot_id, value) values (@id, @potId, @value)";
-        foreach (var p in template.Parsed.Pots!)
-            await c.ExecuteAsync(new CommandDefinition(pot, new { id, potId = p.Id, value = p.SeedStrategy!.InitialSeedValue }, tx, cancellationToken: ct));
+        // The pots at their initial seeds, with the first cycle's hidden MustDrop points drawn and committed.
+        var pots = InstanceMath.Initialize(template.Parsed, random, DateTimeOffset.UtcNow);
+        const string pot = """
+            insert into pots (instance_id, pot_id, position, initial_seed, value, drops)
+            values (@id, @PotId, @position, @Value, @Value, cast(@drops as jsonb))
+            """;
+        for (var i = 0; i < pots.Count; i++)
+            await c.ExecuteAsync(new CommandDefinition(pot, new { id, pots[i].PotId, position = i, pots[i].Value, drops = PotDrops.Serialize(pots[i]) },
+                tx, cancellationToken: ct));
         var doc = (await LoadAsync(c, tx, id, ct))!;
         await Audit.WriteAsync(c, tx, http.User, "instance.create", "instance", id.ToString(), doc.OwnerId, null, doc, ct);
         await tx.CommitAsync(ct);
@@ -152,7 +160,7 @@ public static class InstanceEndpoints
              order by created_at, id
             """, new { owner_id, state }, cancellationToken: ct))).Where(r => http.MayActFor(r.OwnerId)).ToList();
         var ids = rows.Select(r => r.Id).ToArray();
-        var pots = (await c.QueryAsync<PotRow>(new CommandDefinition(SelectPots + " where instance_id = any(@ids) order by pot_id", new { ids },
+        var pots = (await c.QueryAsync<PotRow>(new CommandDefinition(SelectPots + " where instance_id = any(@ids) order by position", new { ids },
             cancellationToken: ct))).ToLookup(p => p.InstanceId);
         return Results.Ok(rows.Select(r => Doc(r, pots[r.Id])).ToList());
     }
@@ -162,7 +170,7 @@ public static class InstanceEndpoints
         var row = await c.QuerySingleOrDefaultAsync<Row>(new CommandDefinition(Select + " where id = @id" + (forUpdate ? " for update" : ""),
             new { id }, tx, cancellationToken: ct));
         if (row is null) return null;
-        var pots = await c.QueryAsync<PotRow>(new CommandDefinition(SelectPots + " where instance_id = @id order by pot_id", new { id }, tx, cancellationToken: ct));
+        var pots = await c.QueryAsync<PotRow>(new CommandDefinition(SelectPots + " where instance_id = @id order by position", new { id }, tx, cancellationToken: ct));
         return Doc(row, pots);
     }
 

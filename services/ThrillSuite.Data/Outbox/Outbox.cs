@@ -14,18 +14,27 @@ public static class Outbox
     public const string NotifyChannel = "thrillsuite_outbox";
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public static async Task<Guid> EnqueueAsync<T>(NpgsqlTransaction transaction, T message, CancellationToken ct = default) where T : class
+    /// <summary>An event, published to every subscriber.</summary>
+    public static Task<Guid> EnqueueAsync<T>(NpgsqlTransaction transaction, T message, CancellationToken ct = default) where T : class =>
+        WriteAsync(transaction, message, null, ct);
+
+    /// <summary>A command, sent to <paramref name="queue"/>: RabbitMQ keeps it even if its consumer has never started.</summary>
+    public static Task<Guid> SendAsync<T>(NpgsqlTransaction transaction, string queue, T message, CancellationToken ct = default) where T : class =>
+        WriteAsync(transaction, message, queue, ct);
+
+    static async Task<Guid> WriteAsync<T>(NpgsqlTransaction transaction, T message, string? destination, CancellationToken ct) where T : class
     {
         var id = Guid.CreateVersion7();
         var activity = Activity.Current;
         const string sql = """
-            insert into outbox_messages (id, message_type, body, trace_parent, trace_state)
-            values (@id, @type, cast(@body as jsonb), @traceParent, @traceState);
+            insert into outbox_messages (id, message_type, body, trace_parent, trace_state, destination)
+            values (@id, @type, cast(@body as jsonb), @traceParent, @traceState, @destination);
             select pg_notify(@channel, '');
             """;
         await transaction.Connection!.ExecuteAsync(new CommandDefinition(sql, new
         {
             id,
+            destination,
             type = typeof(T).FullName,
             body = JsonSerializer.Serialize(message, Json),
             traceParent = activity?.Id is { } parent && activity.IdFormat == ActivityIdFormat.W3C ? parent : null,

@@ -76,7 +76,8 @@ public sealed class OutboxRelay(
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         const string select = """
-            select id, message_type as MessageType, body::text as body, trace_parent as TraceParent, trace_state as TraceState
+            select id, message_type as MessageType, body::text as body, trace_parent as TraceParent, trace_state as TraceState,
+                   destination as Destination
             from outbox_messages
             where published_at is null
             order by created_at, id
@@ -121,7 +122,13 @@ public sealed class OutboxRelay(
         activity?.SetTag("messaging.message.id", row.Id.ToString());
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(o.PublishTimeout);
-        await bus.Publish(message, type, context => context.MessageId = row.Id, timeout.Token);
+        if (row.Destination is null)
+            await bus.Publish(message, type, context => context.MessageId = row.Id, timeout.Token);
+        else
+        {
+            var endpoint = await bus.GetSendEndpoint(new Uri($"queue:{row.Destination}"));
+            await endpoint.Send(message, type, context => context.MessageId = row.Id, timeout.Token);
+        }
     }
 
     Type? ResolveType(string name, OutboxRelayOptions o)
@@ -186,5 +193,5 @@ public sealed class OutboxRelay(
 
     static string Truncate(string s) => s.Length <= 2000 ? s : s[..2000];
 
-    sealed record OutboxRow(Guid Id, string MessageType, string Body, string? TraceParent, string? TraceState);
+    sealed record OutboxRow(Guid Id, string MessageType, string Body, string? TraceParent, string? TraceState, string? Destination);
 }

@@ -42,6 +42,8 @@ public static class TokenValidation
         {
             o.MapInboundClaims = false;
             o.RequireHttpsMetadata = false;
+            o.TokenHandlers.Clear();
+            o.TokenHandlers.Add(new CachingTokenHandler { MapInboundClaims = false });
             o.TokenValidationParameters = settings.Parameters(keys);
             o.Events = new JwtBearerEvents
             {

@@ -3,10 +3,13 @@
 -- nullable columns or tables; the contribution ledger comes with the contribution path.
 
 create table operators (
-    id         text primary key,
-    name       text        not null,
-    enabled    boolean     not null default true,
-    created_at timestamptz not null default now()
+    id             text primary key,
+    name           text        not null,
+    enabled        boolean     not null default true,
+    -- Where asynchronous contribution results go (POST, HMAC-SHA256 signed with the secret, AES-GCM encrypted here).
+    webhook_url    text        null,
+    webhook_secret bytea       null,
+    created_at     timestamptz not null default now()
 );
 
 create table brands (
@@ -72,16 +75,21 @@ create index instances_owner on instances (owner_id);
 -- The engine's activation sweep: Pending instances whose start has come.
 create index instances_pending_start on instances (start_at) where state = 'Pending';
 
--- One row per pot, updated once per contribution batch by the instance's single writer (version = optimistic check).
+-- One row per pot, updated once per contribution batch by the instance's single writer. position is the pot's place in
+-- the template (the engine's order); initial_seed is what reconciliation starts from; drops holds the hidden MustDrop
+-- points of the current cycle (never served by the API until revealed on a win).
 create table pots (
-    instance_id uuid        not null references instances (id),
-    pot_id      text        not null,
-    value       numeric     not null,
-    reseed_fund numeric     not null default 0,
-    seed_boost  numeric     not null default 0,
-    version     bigint      not null default 0,
-    last_win_at timestamptz null,
-    updated_at  timestamptz not null default now(),
+    instance_id  uuid        not null references instances (id),
+    pot_id       text        not null,
+    position     int         not null,
+    initial_seed numeric     not null,
+    value        numeric     not null,
+    reseed_fund  numeric     not null default 0,
+    seed_boost   numeric     not null default 0,
+    drops        jsonb       null,
+    version      bigint      not null default 0,
+    last_win_at  timestamptz null,
+    updated_at   timestamptz not null default now(),
     primary key (instance_id, pot_id)
 );
 

@@ -1,0 +1,100 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using ThrillPots.Admin;
+using ThrillSuite.ServiceDefaults.Auth;
+using ThrillSuite.ServiceDefaults.Http;
+
+namespace ThrillPots.Contributions;
+
+/// <summary>
+/// The operator API's contribution endpoints (spec §13–§14, design.md §5), bearer token of a service account holding
+/// thrillpots:contributions:write for the brand. Each answers only after its contribution is committed.
+/// </summary>
+public static class ContributionEndpoints
+{
+    public const string Resource = "contributions";
+    public const int MaxBatch = 5000;
+
+    public static readonly JsonSerializerOptions Json = new(JsonBody.Options)
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    public sealed record BatchItem(int Index, IReadOnlyList<ContributionResult> Results);
+
+    public static void MapContributionEndpoints(this WebApplication app)
+    {
+        var g = app.MapGroup("").WithTags("Contributions").RequirePermission(Access.System, Resource, write: true);
+        g.MapPost("/jackpots/contribute/source", (HttpContext http, ContributionService service, CancellationToken ct) =>
+            V1Async(http, service, TargetKind.Source, ct));
+        g.MapPost("/jackpots/contribute/instance", (HttpContext http, ContributionService service, CancellationToken ct) =>
+            V1Async(http, service, TargetKind.Instance, ct));
+        g.MapPost("/v2/jackpots/contribute", V2Async);
+        g.MapPost("/jackpots/contribute/batch", BatchAsync);
+    }
+
+    /// <summary>v1: one object, the contribution's result; a refusal is a problem document with its reason.</summary>
+    static async Task<IResult> V1Async(HttpContext http, ContributionService service, TargetKind kind, CancellationToken ct)
+    {
+        var (body, error) = await JsonBody.ReadAsync<ContributeV1>(http.Request);
+        if (error is not null) return error;
+        var (request, errors) = ContributionRules.Validate(body!, kind);
+        if (request is null) return Problems.BadRequest(errors);
+        var results = await service.ContributeAsync(request, http.MayActFor, ct);
+        return results[0].Succeeded ? Results.Json(results[0], Json) : Refusal(results[0]);
+    }
+
+    /// <summary>v2: an array with one result per instance contributed to; a refused main contribution is a problem document.</summary>
+    static async Task<IResult> V2Async(HttpContext http, ContributionService service, CancellationToken ct)
+    {
+        var (body, error) = await JsonBody.ReadAsync<ContributeV2>(http.Request);
+        if (error is not null) return error;
+        var (request, errors) = ContributionRules.Validate(body!);
+        if (request is null) return Problems.BadRequest(errors);
+        var results = await service.ContributeAsync(request, http.MayActFor, ct);
+        return results[0].Succeeded ? Results.Json(results, Json) : Refusal(results[0]);
+    }
+
+    /// <summary>
+    /// For event processors: up to <see cref="MaxBatch"/> v2 contributions in one call, each with its own results (an
+    /// invalid element is reported in place with its errors; the others still go through). 200 whenever the body parsed.
+    /// </summary>
+    static async Task<IResult> BatchAsync(HttpContext http, ContributionService service, CancellationToken ct)
+    {
+        var (body, error) = await JsonBody.ReadAsync<List<ContributeV2?>>(http.Request);
+        if (error is not null) return error;
+        if (body!.Count is 0 or > MaxBatch) return Problems.BadRequest("body", $"An array of 1-{MaxBatch} contributions.");
+        var items = await Task.WhenAll(body.Select(async (element, i) =>
+        {
+            if (element is null)
+                return new BatchItem(i, [new ContributionResult(null, Outcomes.Invalid, Reasons.Invalid, "An object is required.",
+                    Errors: new Dictionary<string, string[]> { [$"[{i}]"] = ["Required: a contribution object."] })]);
+            var (request, errors) = ContributionRules.Validate(element);
+            if (request is null)
+                return new BatchItem(i, [new ContributionResult(null, Outcomes.Invalid, Reasons.Invalid,
+                    string.Join(" ", errors.Select(e => $"{e.Key}: {string.Join(" ", e.Value)}")), Errors: errors)]);
+            return new BatchItem(i, await service.ContributeAsync(request, http.MayActFor, ct));
+        }));
+        return Results.Json(items, Json);
+    }
+
+    /// <summary>A refused contribution as an RFC 7807 document: the reason's status, the reason, the instance and its state.</summary>
+    public static IResult Refusal(ContributionResult r)
+    {
+        var extensions = new Dictionary<string, object?> { ["reason"] = r.Reason };
+        if (r.InstanceId is { } id) extensions["instance_id"] = id;
+        if (r.InstanceState is { } state) extensions["state"] = state;
+        var status = Reasons.HttpStatus(r.Reason);
+        if (status == StatusCodes.Status400BadRequest)
+            return Results.ValidationProblem(new Dictionary<string, string[]> { ["currency"] = [r.Detail ?? ""] }, detail: r.Detail, extensions: extensions);
+        return Results.Problem(statusCode: status, title: Title(status), detail: r.Detail, extensions: extensions);
+    }
+
+    static string Title(int status) => status switch
+    {
+        StatusCodes.Status403Forbidden => "Forbidden",
+        StatusCodes.Status404NotFound => "Not found",
+        StatusCodes.Status503ServiceUnavailable => "Unavailable",
+        _ => "Conflict",
+    };
+}

@@ -1,0 +1,31 @@
+namespace ThrillPots.Contributions;
+
+/// <summary>
+/// What every front door does with a validated request: check that the caller may act for the brand, resolve the target to
+/// its instance, and wait for the instance's writer to commit. Returns one result per instance contributed to (v2's
+/// linked instances join the main one here). <paramref name="mayActFor"/> is the caller's owner check (done before an
+/// asynchronous request is accepted, so its worker passes everything).
+/// </summary>
+public sealed class ContributionService(Targets targets, ContributionEngine engine)
+{
+    public async Task<IReadOnlyList<ContributionResult>> ContributeAsync(ContributionRequest request, Func<string, bool> mayActFor, CancellationToken ct)
+    {
+        var c = request.Contribution;
+        if (!mayActFor(c.BrandId))
+            return [ContributionResult.Refused(null, Reasons.Forbidden, $"The caller may not contribute for brand '{c.BrandId}'.")];
+        Guid instanceId;
+        if (request.Kind == TargetKind.Instance)
+            instanceId = Guid.Parse(request.TargetId);
+        else
+        {
+            var resolution = await targets.ResolveAsync(c.BrandId, request.TargetId, ct);
+            if (!resolution.Known)
+                return [ContributionResult.Refused(null, Reasons.NotFound, $"Brand '{c.BrandId}' has no contribution source '{request.TargetId}'.")];
+            if (resolution.Instance is not Guid resolved)
+                return [ContributionResult.Refused(null, Reasons.NotFound,
+                    $"Source '{request.TargetId}' of '{c.BrandId}' feeds no jackpot instance that allows the brand and the source.")];
+            instanceId = resolved;
+        }
+        return [await engine.SubmitAsync(instanceId, c)];
+    }
+}

@@ -1,0 +1,466 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Threading.Channels;
+using Dapper;
+using Npgsql;
+using NpgsqlTypes;
+using ThrillPots.Admin;
+using ThrillPots.Engine;
+using ThrillPots.Templates;
+using ThrillSuite.Contracts.Pots;
+using ThrillSuite.Data.Outbox;
+using EngineResult = ThrillPots.Engine.ContributionResult;
+
+namespace ThrillPots.Contributions;
+
+/// <summary>A contribution waiting for its instance's writer, or (Contribution null) a nudge to settle passed deadlines.</summary>
+sealed class WorkItem(Contribution? contribution, ActivityContext parent)
+{
+    public Contribution? Contribution { get; } = contribution;
+    public ActivityContext Parent { get; } = parent;
+    public TaskCompletionSource<ContributionResult> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+}
+
+/// <summary>
+/// The single writer of one jackpot instance (design.md §5): it drains its queue in batches and commits each batch in ONE
+/// transaction — the instance row locked (so a second writer, in this process or another replica, waits), pots and
+/// opt-ins read, the engine run in memory in arrival order, every new contribution appended to the ledger with its key,
+/// each pot updated once, wins with their events and CreditWin commands in the outbox — and only after the commit answers
+/// the batch's callers. A failed batch changes nothing and answers "unavailable", so callers resend with the same keys.
+/// State is read from the database in every batch, so a restart, a replica or an admin change is always seen.
+/// </summary>
+sealed class InstanceWriter
+{
+    public static readonly ActivitySource Source = new("ThrillPots.Contributions");
+
+    readonly Guid instanceId;
+    readonly NpgsqlDataSource db;
+    readonly IRandomSource random;
+    readonly WriterOptions options;
+    readonly ILogger logger;
+    readonly Channel<WorkItem> channel;
+    (Guid Id, TemplateDefinition Definition)? template;
+
+    public InstanceWriter(Guid instanceId, NpgsqlDataSource db, IRandomSource random, WriterOptions options, ILogger logger)
+    {
+        this.instanceId = instanceId;
+        this.db = db;
+        this.random = random;
+        this.options = options;
+        this.logger = logger;
+        channel = Channel.CreateBounded<WorkItem>(new BoundedChannelOptions(options.QueueLimit)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+    }
+
+    /// <summary>False when the queue is full (back-pressure: the caller answers 503) or the writer has retired.</summary>
+    public bool TryEnqueue(WorkItem item) => channel.Writer.TryWrite(item);
+
+    public bool Retired { get; private set; }
+
+    /// <summary>Runs until idle for <see cref="WriterOptions.IdleTimeout"/> or <paramref name="stopping"/> and the queue is empty.</summary>
+    public async Task RunAsync(CancellationToken stopping)
+    {
+        var batch = new List<WorkItem>(options.MaxBatch);
+        while (true)
+        {
+            bool more;
+            using (var idle = CancellationTokenSource.CreateLinkedTokenSource(stopping))
+            {
+                idle.CancelAfter(options.IdleTimeout);
+                try { more = await channel.Reader.WaitToReadAsync(idle.Token); }
+                catch (OperationCanceledException) { more = false; }
+            }
+            if (!more)
+            {
+                // Retire; whatever raced in before the queue closed is still processed below.
+                Retired = true;
+                channel.Writer.TryComplete();
+            }
+            while (channel.Reader.TryRead(out var item))
+            {
+                batch.Add(item);
+                if (batch.Count < options.MaxBatch) continue;
+                await ProcessSafelyAsync(batch);
+                batch.Clear();
+            }
+            if (batch.Count > 0)
+            {
+                await ProcessSafelyAsync(batch);
+                batch.Clear();
+            }
+            if (Retired) return;
+        }
+    }
+
+    async Task ProcessSafelyAsync(List<WorkItem> batch)
+    {
+        using var activity = Source.StartActivity("contribution batch", ActivityKind.Internal, default(ActivityContext),
+            links: batch.Where(i => i.Parent != default).Take(32).Select(i => new ActivityLink(i.Parent)));
+        activity?.SetTag("thrillpots.instance_id", instanceId.ToString());
+        activity?.SetTag("thrillpots.batch_size", batch.Count);
+        try
+        {
+            var results = await ProcessAsync(batch);
+            for (var i = 0; i < batch.Count; i++) batch[i].Done.TrySetResult(results[i]);
+        }
+        catch (Exception ex)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+            logger.LogError(ex, "Contribution batch of {Count} on instance {InstanceId} failed; nothing was applied", batch.Count, instanceId);
+            foreach (var item in batch)
+                item.Done.TrySetResult(ContributionResult.Refused(instanceId, Reasons.Unavailable,
+                    "The contribution could not be committed; nothing was applied. Retry with the same key."));
+        }
+    }
+
+    sealed record InstanceRow(string State, string OwnerId, string Name, string Currency, string[] AllowedBrands, string[] AllowedSources,
+        Guid TemplateId, DateTime? StartAt, DateTime? EndAt);
+    sealed record Existing(byte[] Hash, ContributionResult Result);
+    sealed record OptIn(bool OptedIn, decimal? PreferredValue, string? PreferredCurrency);
+    sealed record NewRow(Guid Id, WorkItem Item, Contribution C, EngineResult Applied, decimal PlayerValue, MultiplierSet Set,
+        decimal PlayerMultiplier, decimal JackpotMultiplier, List<WinSummary> Wins);
+    sealed record WinRecord(Guid Id, PotWin Win, string BrandId, string PlayerId, string? SourceId, string? GameroundId, Guid? ContributionId,
+        string PlayerCurrency, decimal PlayerWinAmount, MultiplierSet Set, string? MetadataJson, ActivityContext Parent);
+
+    async Task<ContributionResult[]> ProcessAsync(List<WorkItem> batch)
+    {
+        var results = new ContributionResult?[batch.Count];
+        var contributions = batch.Select(i => i.Contribution).OfType<Contribution>().ToList();
+        var brands = contributions.Select(c => c.BrandId).Distinct().ToArray();
+        var now = DateTimeOffset.UtcNow;
+
+        await using var conn = await db.OpenConnectionAsync();
+        await using var tx = await conn.BeginTransactionAsync();
+
+        // Round trip 1: lock the instance, read its pots, the keys already in the ledger, opt-ins, multipliers, brands.
+        InstanceRow? instance = null;
+        var pots = new List<PotState>();
+        var existing = new Dictionary<(string, string, string), Existing>();
+        var optIns = new Dictionary<(string, string), OptIn>();
+        var currencyRows = new List<CurrencyEndpoints.Row>();
+        var brandEnabled = new Dictionary<string, bool>(StringComparer.Ordinal);
+        await using (var read = new NpgsqlBatch(conn, tx))
+        {
+            read.BatchCommands.Add(Command("""
+                select state, owner_id, name, currency, allowed_brands, allowed_sources, template_id, start_at, end_at
+                from instances where id = $1 for update
+                """, instanceId));
+            read.BatchCommands.Add(Command("""
+                select pot_id, value, reseed_fund, seed_boost, drops::text from pots where instance_id = $1 order by position
+                """, instanceId));
+            read.BatchCommands.Add(Command("""
+                select c.brand_id, c.player_id, c.gameround_id, c.request_hash, c.id, c.value, c.player_value, c.player_currency,
+                       c.base_currency, c.player_multiplier, c.jackpot_multiplier, c.wins::text, c.created_at
+                from unnest($2::text[], $3::text[], $4::text[]) k(b, p, g)
+                join contributions c on c.instance_id = $1 and c.brand_id = k.b and c.player_id = k.p and c.gameround_id = k.g
+                """, instanceId, contributions.Select(c => c.BrandId).ToArray(), contributions.Select(c => c.PlayerId).ToArray(),
+                contributions.Select(c => c.GameroundId).ToArray()));
+            read.BatchCommands.Add(Command("""
+                select o.brand_id, o.player_id, o.opted_in, o.preferred_value, o.preferred_currency
+                from unnest($2::text[], $3::text[]) k(b, p)
+                join opt_ins o on o.instance_id = $1 and o.brand_id = k.b and o.player_id = k.p
+                """, instanceId, contributions.Select(c => c.BrandId).ToArray(), contributions.Select(c => c.PlayerId).ToArray()));
+            read.BatchCommands.Add(Command("""
+                select scope, base_currency, multipliers::text, updated_at from currency_tables where scope = '' or scope = any($1)
+                """, brands));
+            read.BatchCommands.Add(Command("""
+                select o.id || ':' || b.id, o.enabled and b.enabled
+                from brands b join operators o on o.id = b.operator_id where o.id || ':' || b.id = any($1)
+                """, brands));
+            await using var r = await read.ExecuteReaderAsync();
+            if (await r.ReadAsync())
+                instance = new InstanceRow(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetFieldValue<string[]>(4),
+                    r.GetFieldValue<string[]>(5), r.GetGuid(6), r.IsDBNull(7) ? null : r.GetDateTime(7), r.IsDBNull(8) ? null : r.GetDateTime(8));
+            await r.NextResultAsync();
+            while (await r.ReadAsync())
+                pots.Add(PotDrops.Apply(new PotState(r.GetString(0), r.GetDecimal(1), r.GetDecimal(2)) { Boosts = r.GetDecimal(3) },
+                    r.IsDBNull(4) ? null : r.GetString(4)));
+            await r.NextResultAsync();
+            while (await r.ReadAsync())
+            {
+                var wins = r.IsDBNull(11) ? [] : JsonSerializer.Deserialize<List<WinSummary>>(r.GetString(11), Audit.Json)!;
+                existing[(r.GetString(0), r.GetString(1), r.GetString(2))] = new Existing(r.GetFieldValue<byte[]>(3), new ContributionResult(
+                    instanceId, Outcomes.Duplicate, ContributionId: r.GetGuid(4), ContributionValue: r.GetDecimal(5),
+                    PlayerContributionValue: r.GetDecimal(6), PlayerCurrency: r.GetString(7),
+                    CurrencyMultipliers: new AppliedMultipliers(r.GetString(8), r.GetDecimal(9), r.GetDecimal(10)),
+                    Wins: wins, Timestamp: Time.Ms(r.GetDateTime(12))));
+            }
+            await r.NextResultAsync();
+            while (await r.ReadAsync())
+                optIns[(r.GetString(0), r.GetString(1))] = new OptIn(r.GetBoolean(2), r.IsDBNull(3) ? null : r.GetDecimal(3), r.IsDBNull(4) ? null : r.GetString(4));
+            await r.NextResultAsync();
+            while (await r.ReadAsync())
+                currencyRows.Add(new CurrencyEndpoints.Row(r.GetString(0), r.GetString(1), r.GetString(2), r.GetDateTime(3)));
+            await r.NextResultAsync();
+            while (await r.ReadAsync()) brandEnabled[r.GetString(0)] = r.GetBoolean(1);
+        }
+
+        if (instance is null)
+            return Fill(results, batch, _ => ContributionResult.Refused(instanceId, Reasons.NotFound, $"No jackpot instance {instanceId}."));
+        if (instance.State != InstanceEndpoints.Active)
+            return Fill(results, batch, _ => ContributionResult.Refused(instanceId, Reasons.InstanceNotActive,
+                $"Instance {instanceId} is {instance.State}; it accepts contributions only when Active.", instance.State));
+
+        var definition = await TemplateAsync(conn, tx, instance.TemplateId);
+        var jackpotCurrency = instance.Currency;
+        var defaults = currencyRows.Single(c => c.Scope == "");
+        var sets = brands.ToDictionary(b => b, b => CurrencyEndpoints.Effective(defaults, currencyRows.FirstOrDefault(c => c.Scope == b)));
+        var optInRequired = definition.ContributionRules?.OptInRequired == true;
+        var fixedValue = definition.ContributionRules?.ContributionType?.Fixed ?? 0m;
+
+        // MustDropByTime deadlines that passed before this batch are settled first (design.md §4).
+        var winRecords = new List<WinRecord>();
+        var deadlinePassed = pots.Any(p => p.TimeDrop?.DeadlineMs <= now.ToUnixTimeMilliseconds());
+        if (deadlinePassed)
+        {
+            var expired = InstanceMath.ExpireDeadlines(definition, pots, now, random);
+            pots = [.. expired.Pots];
+            foreach (var win in expired.Wins) winRecords.Add(await FallbackWinAsync(conn, tx, win, jackpotCurrency, defaults));
+        }
+
+        var fresh = new List<NewRow>();
+        var inBatch = new Dictionary<(string, string, string), (byte[] Hash, int Index)>();
+        for (var i = 0; i < batch.Count; i++)
+        {
+            if (batch[i].Contribution is not { } c)
+            {
+                results[i] = new ContributionResult(instanceId, Outcomes.Accepted);
+                continue;
+            }
+            var key = (c.BrandId, c.PlayerId, c.GameroundId);
+            if (existing.TryGetValue(key, out var first))
+            {
+                results[i] = first.Hash.AsSpan().SequenceEqual(c.Hash) ? first.Result with { JackpotCurrency = jackpotCurrency } : KeyConflict(c);
+                continue;
+            }
+            if (inBatch.TryGetValue(key, out var earlier))
+            {
+                // Answered once the earlier one is: the same result, or a conflict.
+                results[i] = earlier.Hash.AsSpan().SequenceEqual(c.Hash) ? null : KeyConflict(c);
+                continue;
+            }
+            var refusal = Check(c, instance, optInRequired, optIns, brandEnabled, sets[c.BrandId], jackpotCurrency);
+            if (refusal is not null)
+            {
+                results[i] = refusal;
+                continue;
+            }
+            inBatch[key] = (c.Hash, i);
+
+            var set = sets[c.BrandId];
+            var optIn = optIns.GetValueOrDefault((c.BrandId, c.PlayerId));
+            var value = optIn is { OptedIn: true, PreferredValue: decimal preferred }
+                ? set.Convert(preferred, optIn.PreferredCurrency ?? jackpotCurrency, jackpotCurrency)
+                : fixedValue;
+            var id = Guid.CreateVersion7();
+            var applied = InstanceMath.ApplyContribution(definition, pots, value, random, now, id.ToString());
+            pots = [.. applied.Pots];
+            var row = new NewRow(id, batch[i], c, applied, set.Convert(applied.Value, jackpotCurrency, c.Currency), set,
+                set.MultiplierOf(c.Currency), set.MultiplierOf(jackpotCurrency), []);
+            foreach (var win in applied.Wins)
+            {
+                var record = new WinRecord(Guid.CreateVersion7(), win, c.BrandId, c.PlayerId, c.SourceId, c.GameroundId, id, c.Currency,
+                    Money.RoundDown(set.Convert(win.WinAmount, jackpotCurrency, c.Currency), c.Currency), set, c.MetadataJson, batch[i].Parent);
+                winRecords.Add(record);
+                row.Wins.Add(new WinSummary(record.Id, win.PotId, win.WinAmount, record.PlayerWinAmount, win.Seed, win.SeedDeficit,
+                    win.Trigger.ToString(), WinWithheld: false));
+            }
+            fresh.Add(row);
+            results[i] = new ContributionResult(instanceId, Outcomes.Accepted, ContributionId: id, JackpotCurrency: jackpotCurrency,
+                ContributionValue: applied.Value, PlayerCurrency: c.Currency, PlayerContributionValue: row.PlayerValue,
+                CurrencyMultipliers: new AppliedMultipliers(set.BaseCurrency, row.PlayerMultiplier, row.JackpotMultiplier),
+                Timestamp: now.ToUnixTimeMilliseconds(), Wins: row.Wins);
+        }
+        for (var i = 0; i < batch.Count; i++)
+            if (results[i] is null)
+                results[i] = results[inBatch[(batch[i].Contribution!.BrandId, batch[i].Contribution!.PlayerId, batch[i].Contribution!.GameroundId)].Index]!
+                    with { Outcome = Outcomes.Duplicate };
+
+        if (fresh.Count == 0 && !deadlinePassed)
+        {
+            await tx.RollbackAsync();
+            return results!;
+        }
+
+        // Round trip 2: the ledger rows, by COPY (the fastest way in).
+        if (fresh.Count > 0)
+        {
+            await using var copy = await conn.BeginBinaryImportAsync("""
+                copy contributions (id, instance_id, brand_id, player_id, gameround_id, request_hash, source_id, player_country,
+                    player_currency, base_wager, value, player_value, base_currency, player_multiplier, jackpot_multiplier, house_share,
+                    pot_shares, metadata, wins, created_at) from stdin (format binary)
+                """);
+            foreach (var row in fresh)
+            {
+                var c = row.C;
+                await copy.StartRowAsync();
+                await copy.WriteAsync(row.Id, NpgsqlDbType.Uuid);
+                await copy.WriteAsync(instanceId, NpgsqlDbType.Uuid);
+                await copy.WriteAsync(c.BrandId, NpgsqlDbType.Text);
+                await copy.WriteAsync(c.PlayerId, NpgsqlDbType.Text);
+                await copy.WriteAsync(c.GameroundId, NpgsqlDbType.Text);
+                await copy.WriteAsync(c.Hash, NpgsqlDbType.Bytea);
+                await WriteNullableAsync(copy, c.SourceId, NpgsqlDbType.Text);
+                await WriteNullableAsync(copy, c.PlayerCountry, NpgsqlDbType.Text);
+                await copy.WriteAsync(c.Currency, NpgsqlDbType.Text);
+                await copy.WriteAsync(c.BaseWager, NpgsqlDbType.Numeric);
+                await copy.WriteAsync(row.Applied.Value, NpgsqlDbType.Numeric);
+                await copy.WriteAsync(row.PlayerValue, NpgsqlDbType.Numeric);
+                await copy.WriteAsync(row.Set.BaseCurrency, NpgsqlDbType.Text);
+                await copy.WriteAsync(row.PlayerMultiplier, NpgsqlDbType.Numeric);
+                await copy.WriteAsync(row.JackpotMultiplier, NpgsqlDbType.Numeric);
+                await copy.WriteAsync(row.Applied.HouseShare, NpgsqlDbType.Numeric);
+                await copy.WriteAsync(row.Applied.Shares.Select(s => s.Share).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Numeric);
+                await WriteNullableAsync(copy, c.MetadataJson, NpgsqlDbType.Jsonb);
+                await WriteNullableAsync(copy, row.Wins.Count == 0 ? null : JsonSerializer.Serialize(row.Wins, Audit.Json), NpgsqlDbType.Jsonb);
+                await copy.WriteAsync(now.UtcDateTime, NpgsqlDbType.TimestampTz);
+            }
+            await copy.CompleteAsync();
+        }
+
+        // Round trip 3: each pot once, the opt-in running totals once per player.
+        var won = winRecords.Select(w => w.Win.PotId).ToHashSet();
+        await using (var write = new NpgsqlBatch(conn, tx))
+        {
+            write.BatchCommands.Add(Command("""
+                update pots p set value = u.v, reseed_fund = u.f, seed_boost = u.b, drops = u.d::jsonb, version = p.version + 1,
+                    updated_at = now(), last_win_at = case when u.w then now() else p.last_win_at end
+                from unnest($2::text[], $3::numeric[], $4::numeric[], $5::numeric[], $6::text[], $7::boolean[]) u(pot_id, v, f, b, d, w)
+                where p.instance_id = $1 and p.pot_id = u.pot_id
+                """, instanceId, pots.Select(p => p.PotId).ToArray(), pots.Select(p => p.Value).ToArray(),
+                pots.Select(p => p.ReseedFund).ToArray(), pots.Select(p => p.Boosts).ToArray(), pots.Select(PotDrops.Serialize).ToArray(),
+                pots.Select(p => won.Contains(p.PotId)).ToArray()));
+            var totals = fresh.Where(r => optIns.ContainsKey((r.C.BrandId, r.C.PlayerId)))
+                .GroupBy(r => (r.C.BrandId, r.C.PlayerId))
+                .Select(g => (g.Key.BrandId, g.Key.PlayerId, Count: (long)g.Count(), Value: g.Sum(r => r.Applied.Value))).ToList();
+            if (totals.Count > 0)
+                write.BatchCommands.Add(Command("""
+                    update opt_ins o set contribution_count = o.contribution_count + u.n, contribution_value = o.contribution_value + u.v
+                    from unnest($2::text[], $3::text[], $4::bigint[], $5::numeric[]) u(b, p, n, v)
+                    where o.instance_id = $1 and o.brand_id = u.b and o.player_id = u.p
+                    """, instanceId, totals.Select(t => t.BrandId).ToArray(), totals.Select(t => t.PlayerId).ToArray(),
+                    totals.Select(t => t.Count).ToArray(), totals.Select(t => t.Value).ToArray()));
+            await write.ExecuteNonQueryAsync();
+        }
+
+        foreach (var record in winRecords) await RecordWinAsync(conn, tx, record, instance, now);
+        await tx.CommitAsync();
+        return results!;
+    }
+
+    ContributionResult? Check(Contribution c, InstanceRow instance, bool optInRequired, Dictionary<(string, string), OptIn> optIns,
+        Dictionary<string, bool> brandEnabled, MultiplierSet set, string jackpotCurrency)
+    {
+        if (!brandEnabled.TryGetValue(c.BrandId, out var enabled) || !enabled)
+            return ContributionResult.Refused(instanceId, Reasons.BrandDisabled, $"Brand '{c.BrandId}' is not registered or is disabled.");
+        if (!instance.AllowedBrands.Contains(c.BrandId))
+            return ContributionResult.Refused(instanceId, Reasons.BrandNotAllowed, $"Instance {instanceId} does not allow brand '{c.BrandId}'.");
+        if (c.SourceId is { } source && instance.AllowedSources.Length > 0 && !instance.AllowedSources.Contains(source))
+            return ContributionResult.Refused(instanceId, Reasons.SourceNotAllowed, $"Instance {instanceId} does not allow source '{source}'.");
+        var optIn = optIns.GetValueOrDefault((c.BrandId, c.PlayerId));
+        if (optIn is { OptedIn: false } || optIn is null && optInRequired)
+            return ContributionResult.Refused(instanceId, Reasons.NotOptedIn,
+                $"Player '{c.PlayerId}' of '{c.BrandId}' is not opted in to instance {instanceId}" +
+                (optIn is null ? ", which requires opt-in." : " (opted out)."));
+        foreach (var currency in new[] { c.Currency, jackpotCurrency, optIn?.PreferredCurrency })
+            if (currency is not null && !set.Multipliers.ContainsKey(currency) && currency != set.BaseCurrency)
+                return ContributionResult.Refused(instanceId, Reasons.CurrencyNotSupported,
+                    $"No exchange multiplier for {currency} is configured for brand '{c.BrandId}' (base {set.BaseCurrency}).");
+        return null;
+    }
+
+    ContributionResult KeyConflict(Contribution c) => ContributionResult.Refused(instanceId, Reasons.KeyConflict,
+        $"Gameround '{c.GameroundId}' of player '{c.PlayerId}' ({c.BrandId}) was already contributed to instance {instanceId} with other content.");
+
+    static ContributionResult[] Fill(ContributionResult?[] results, List<WorkItem> batch, Func<int, ContributionResult> make)
+    {
+        for (var i = 0; i < batch.Count; i++) results[i] = batch[i].Contribution is null ? new ContributionResult(Guid.Empty, Outcomes.Accepted) : make(i);
+        return results!;
+    }
+
+    async Task<TemplateDefinition> TemplateAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid templateId)
+    {
+        // Published templates are immutable (the admin API refuses changes), so one read per writer is enough.
+        if (template is { } cached && cached.Id == templateId) return cached.Definition;
+        var json = await conn.ExecuteScalarAsync<string>(new CommandDefinition("select definition::text from templates where id = @templateId",
+            new { templateId }, tx));
+        var definition = JsonSerializer.Deserialize<TemplateDefinition>(json!, Audit.Json)!;
+        template = (templateId, definition);
+        return definition;
+    }
+
+    /// <summary>A MustDropByTime pot whose deadline passed is won by the last eligible contribution of its cycle.</summary>
+    async Task<WinRecord> FallbackWinAsync(NpgsqlConnection conn, NpgsqlTransaction tx, PotWin win, string jackpotCurrency, CurrencyEndpoints.Row defaults)
+    {
+        var id = Guid.Parse(win.ContributionId!);
+        var c = await conn.QuerySingleAsync<(string BrandId, string PlayerId, string? SourceId, string GameroundId, string Currency, string? Metadata)>(
+            new CommandDefinition("""
+                select brand_id, player_id, source_id, gameround_id, player_currency, metadata::text from contributions where id = @id
+                """, new { id }, tx));
+        var own = await CurrencyEndpoints.LoadAsync(conn, tx, c.BrandId, CancellationToken.None);
+        var set = CurrencyEndpoints.Effective(defaults, own);
+        var playerAmount = set.Multipliers.ContainsKey(c.Currency) || c.Currency == set.BaseCurrency
+            ? Money.RoundDown(set.Convert(win.WinAmount, jackpotCurrency, c.Currency), c.Currency)
+            : 0m;
+        return new WinRecord(Guid.CreateVersion7(), win, c.BrandId, c.PlayerId, c.SourceId, c.GameroundId, id, c.Currency, playerAmount, set,
+            c.Metadata, default);
+    }
+
+    /// <summary>The win row, the JackpotWon event and the CreditWin command, in the batch's transaction, traced under the winning call.</summary>
+    async Task RecordWinAsync(NpgsqlConnection conn, NpgsqlTransaction tx, WinRecord w, InstanceRow instance, DateTimeOffset now)
+    {
+        using var activity = Source.StartActivity("jackpot win", ActivityKind.Internal, w.Parent);
+        activity?.SetTag("thrillpots.instance_id", instanceId.ToString());
+        activity?.SetTag("thrillpots.pot_id", w.Win.PotId);
+        activity?.SetTag("thrillpots.win_id", w.Id.ToString());
+        var reveals = w.Win.Reveals.Select(r => new ThrillSuite.Contracts.Pots.DropReveal(r.Kind.ToString(), r.Value, r.Salt, r.Commitment)).ToList();
+        await conn.ExecuteAsync(new CommandDefinition("""
+            insert into wins (id, instance_id, pot_id, contribution_id, brand_id, player_id, source_id, gameround_id, trigger, value_before,
+                win_amount, remainder, seed, seed_deficit, from_reseed_fund, from_boosts, jackpot_currency, player_currency, player_win_amount,
+                reveals, win_withheld, created_at)
+            values (@Id, @instanceId, @PotId, @ContributionId, @BrandId, @PlayerId, @SourceId, @GameroundId, @trigger, @ValueBeforeWin,
+                @WinAmount, @Remainder, @Seed, @SeedDeficit, @FromReseedFund, @FromBoosts, @jackpotCurrency, @PlayerCurrency, @PlayerWinAmount,
+                cast(@reveals as jsonb), false, @at)
+            """, new
+        {
+            w.Id, instanceId, w.Win.PotId, w.ContributionId, w.BrandId, w.PlayerId, w.SourceId, w.GameroundId, trigger = w.Win.Trigger.ToString(),
+            w.Win.ValueBeforeWin, w.Win.WinAmount, w.Win.Remainder, w.Win.Seed, w.Win.SeedDeficit, w.Win.FromReseedFund, w.Win.FromBoosts,
+            jackpotCurrency = instance.Currency, w.PlayerCurrency, w.PlayerWinAmount, reveals = JsonSerializer.Serialize(reveals, Audit.Json),
+            at = now.UtcDateTime,
+        }, tx));
+        JsonElement? metadata = w.MetadataJson is null ? null : JsonDocument.Parse(w.MetadataJson).RootElement.Clone();
+        await Outbox.EnqueueAsync(tx, new JackpotWon(w.Id, instance.OwnerId, w.BrandId, w.PlayerId, w.SourceId, instanceId, instance.Name,
+            instance.Currency, now.ToUnixTimeMilliseconds(), w.Win.PotId, w.Win.WinAmount,
+            new CurrencyMultipliers(w.BrandId, w.Set.BaseCurrency, w.Set.Multipliers), instance.AllowedSources, w.Win.Seed, WinWithheld: false,
+            w.Win.SeedDeficit, CommunityWinners: null, metadata, w.GameroundId, w.ContributionId, w.Win.Trigger.ToString(), w.PlayerCurrency,
+            w.PlayerWinAmount, reveals));
+        var (operatorId, _) = ThrillSuite.ServiceDefaults.Auth.Permissions.ParseOwner(w.BrandId);
+        await Outbox.SendAsync(tx, CreditWin.Queue, new CreditWin(w.Id, TransactionId(w.Id), instanceId, w.Win.PotId, operatorId, w.BrandId,
+            w.PlayerId, instance.Currency, w.Win.WinAmount, w.PlayerCurrency, w.PlayerWinAmount, w.GameroundId, w.ContributionId));
+    }
+
+    /// <summary>The wallet transaction id of a win's credit: a pure function of the win id (design.md §6).</summary>
+    public static string TransactionId(Guid winId) => $"win-{winId:N}";
+
+    static NpgsqlBatchCommand Command(string sql, params object[] parameters)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        foreach (var p in parameters) command.Parameters.Add(new NpgsqlParameter { Value = p });
+        return command;
+    }
+
+    static Task WriteNullableAsync(NpgsqlBinaryImporter copy, string? value, NpgsqlDbType type) =>
+        value is null ? copy.WriteNullAsync() : copy.WriteAsync(value, type);
+}
+
+public sealed class WriterOptions
+{
+    /// <summary>Most contributions one transaction commits.</summary>
+    public int MaxBatch { get; set; } = 2000;
+    /// <summary>Contributions waiting per instance before new ones are refused with 503 (back-pressure).</summary>
+    public int QueueLimit { get; set; } = 50_000;
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(2);
+}

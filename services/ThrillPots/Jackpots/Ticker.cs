@@ -1,0 +1,116 @@
+using System.Text.Json;
+using Dapper;
+using Npgsql;
+using ThrillPots.Admin;
+using ThrillPots.Contributions;
+using ThrillSuite.Contracts.Pots;
+using ThrillSuite.Data.Outbox;
+
+namespace ThrillPots.Jackpots;
+
+public sealed class TickerOptions
+{
+    /// <summary>How often changed instances are announced (design.md §7: at most once a second).</summary>
+    public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(1);
+    /// <summary>An unchanged, non-terminated instance is announced again after this long.</summary>
+    public TimeSpan Heartbeat { get; set; } = TimeSpan.FromSeconds(5);
+}
+
+/// <summary>
+/// Once a second: starts instances whose start time came and terminates those whose end passed (spec §5), publishes a
+/// JackpotUpdateEvent through the outbox for every instance that changed since its last one (pot values, state) and a
+/// heartbeat for the rest every few seconds, and nudges writers whose MustDropByTime deadline passed. One replica ticks at
+/// a time (a transaction-scoped advisory lock); what it announced is recorded in the same transaction as the events.
+/// </summary>
+public sealed class Ticker(NpgsqlDataSource db, ContributionEngine engine, Microsoft.Extensions.Options.IOptions<TickerOptions> options,
+    ILogger<Ticker> logger) : BackgroundService
+{
+    const long LockKey = 0x7469_636b_6572;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.Interval);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                await TickAsync(stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                logger.LogWarning(ex, "Jackpot ticker failed; trying again next tick");
+            }
+        }
+    }
+
+    public async Task TickAsync(CancellationToken ct)
+    {
+        await using var c = await db.OpenConnectionAsync(ct);
+        await using (var tx = await c.BeginTransactionAsync(ct))
+        {
+            if (!await c.ExecuteScalarAsync<bool>(new CommandDefinition("select pg_try_advisory_xact_lock(@LockKey)", new { LockKey }, tx, cancellationToken: ct)))
+                return;
+            await ScheduleAsync(c, tx, ct);
+            var due = (await c.QueryAsync<(Guid Id, string State, long Version, long? Published, DateTime? PublishedAt)>(new CommandDefinition("""
+                select i.id, i.state, i.version + coalesce((select sum(p.version) from pots p where p.instance_id = i.id), 0)::bigint,
+                       t.version, t.published_at
+                from instances i left join tickers t on t.instance_id = i.id
+                where i.state <> 'Terminated' or t.version is distinct from
+                      i.version + coalesce((select sum(p.version) from pots p where p.instance_id = i.id), 0)
+                """, cancellationToken: ct, transaction: tx)))
+                .Where(r => r.Published != r.Version || r.PublishedAt < DateTime.UtcNow - options.Value.Heartbeat)
+                .Select(r => r.Id).ToArray();
+            if (due.Length > 0)
+            {
+                foreach (var view in await InstanceViews.LoadAsync(c, tx, due, ct))
+                {
+                    await Outbox.EnqueueAsync(tx, Event(view), ct);
+                    await c.ExecuteAsync(new CommandDefinition("""
+                        insert into tickers (instance_id, version, published_at) values (@Id, @Version, now())
+                        on conflict (instance_id) do update set version = excluded.version, published_at = excluded.published_at
+                        """, new { view.Id, view.Version }, tx, cancellationToken: ct));
+                }
+            }
+            await tx.CommitAsync(ct);
+        }
+
+        var deadlines = await c.QueryAsync<Guid>(new CommandDefinition("""
+            select distinct p.instance_id from pots p join instances i on i.id = p.instance_id
+            where i.state = 'Active' and (p.drops -> 'time' ->> 'deadlineMs')::bigint <= @now
+            """, new { now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() }, cancellationToken: ct));
+        foreach (var id in deadlines) _ = engine.TickAsync(id);
+    }
+
+    public static JackpotUpdated Event(InstanceView v) => new(v.Id, v.OwnerId, v.Name, v.State, v.JackpotType, v.Currency, v.AllowedBrands,
+        v.AllowedSources, [.. v.Pots.Select(p => new PotTicker(p.Id, p.IsProgressive, p.CurrentValue, p.DropCommitments))],
+        v.TimestampStart, v.TimestampEnd, v.LastUpdated);
+
+    /// <summary>Pending → Active at the start time, Active/Paused → Terminated at the end time, each audited as the system's act.</summary>
+    static async Task ScheduleAsync(NpgsqlConnection c, NpgsqlTransaction tx, CancellationToken ct)
+    {
+        var changed = await c.QueryAsync<(Guid Id, string OwnerId, string Before, string After)>(new CommandDefinition("""
+            with started as (
+                update instances set state = 'Active', version = version + 1, updated_at = now()
+                where state = 'Pending' and start_at <= now() and (end_at is null or end_at > now())
+                returning id, owner_id, 'Pending' as before, 'Active' as after),
+            ended as (
+                update instances i set state = 'Terminated', version = version + 1, updated_at = now()
+                where state in ('Pending', 'Active', 'Paused') and end_at <= now()
+                returning id, owner_id, (select state from instances o where o.id = i.id) as before, 'Terminated' as after)
+            select * from started union all select * from ended
+            """, transaction: tx, cancellationToken: ct));
+        foreach (var (id, owner, before, after) in changed)
+            await c.ExecuteAsync(new CommandDefinition("""
+                insert into audit_log (actor_sub, action, resource_type, resource_id, owner_id, before, after)
+                values ('system:schedule', 'instance.state', 'instance', @id, @owner, cast(@before as jsonb), cast(@after as jsonb))
+                """, new
+            {
+                id = id.ToString(), owner,
+                before = JsonSerializer.Serialize(new { state = before }), after = JsonSerializer.Serialize(new { state = after }),
+            }, tx, cancellationToken: ct));
+    }
+}
