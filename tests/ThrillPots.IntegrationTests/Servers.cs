@@ -12,13 +12,17 @@ namespace ThrillPots.IntegrationTests;
 public sealed class Servers
 {
     public const string Admin = "admin@thrilltech.io";
-    static readonly string[] Resources = ["operators", "sources", "currencies", "templates", "instances", "audit"];
+    static readonly string[] Resources = ["operators", "sources", "currencies", "templates", "instances", "audit", "contributions"];
     static readonly string AdminPassword = "bootstrap-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(8));
     static ServiceProcess thrillId = null!, thrillPots = null!;
     static string idDatabase = null!, potsDatabase = null!;
     static HttpClient id = null!;
 
     public static Api Pots { get; private set; } = null!;
+    /// <summary>ThrillPots' gRPC port (h2c), its database, and the test's bus listening to what it publishes.</summary>
+    public static int PotsGrpcPort { get; private set; }
+    public static string PotsDatabase { get; private set; } = null!;
+    public static Events Events { get; private set; } = null!;
     /// <summary>The platform organisation's bootstrap admin (*:*:write): acts for every owner, sets system currencies.</summary>
     public static string Platform { get; private set; } = null!;
     /// <summary>Organisation-level accounts of tpa and tpb holding thrillpots:*:write for every resource.</summary>
@@ -45,12 +49,14 @@ public sealed class Servers
             ["Bootstrap__AdminPassword"] = AdminPassword,
         });
         var potsPort = TestEnvironment.FreePort();
+        PotsGrpcPort = TestEnvironment.FreePort();
+        Events = await Events.StartAsync();
         thrillPots = ServiceProcess.Start("ThrillPots", potsPort, new Dictionary<string, string>
         {
             ["Service__BindAddress"] = "127.0.0.1",
             ["Service__HttpPort"] = potsPort.ToString(),
-            ["Service__GrpcPort"] = TestEnvironment.FreePort().ToString(),
-            ["ConnectionStrings__thrillpots"] = TestEnvironment.UniqueDatabase("potsadmin", out potsDatabase),
+            ["Service__GrpcPort"] = PotsGrpcPort.ToString(),
+            ["ConnectionStrings__thrillpots"] = PotsDatabase = TestEnvironment.UniqueDatabase("potsadmin", out potsDatabase),
             ["ConnectionStrings__rabbitmq"] = TestEnvironment.RabbitMq,
             ["Grpc__Endpoints__thrillgate"] = "http://127.0.0.1:1",
             ["Auth__Issuer"] = thrillId.BaseUrl,
@@ -81,8 +87,15 @@ public sealed class Servers
     public async Task StopAsync()
     {
         Pots?.Dispose();
+        if (Events is not null) await Events.DisposeAsync();
         id?.Dispose();
-        if (thrillPots is not null) await thrillPots.DisposeAsync();
+        if (thrillPots is not null)
+        {
+            await thrillPots.DisposeAsync();
+            // Kept for failure reports: build/test prints the logs directory's path.
+            if (Environment.GetEnvironmentVariable("THRILLSUITE_TEST_STATE_DIR") is { Length: > 0 } state)
+                await File.WriteAllTextAsync(Path.Combine(state, "logs", "thrillpots-integration.log"), thrillPots.Output);
+        }
         if (thrillId is not null) await thrillId.DisposeAsync();
         if (potsDatabase is not null) await TestEnvironment.DropDatabaseAsync(potsDatabase);
         if (idDatabase is not null) await TestEnvironment.DropDatabaseAsync(idDatabase);

@@ -165,11 +165,11 @@ sealed class InstanceWriter
                 """, instanceId, contributions.Select(c => c.BrandId).ToArray(), contributions.Select(c => c.PlayerId).ToArray()));
             read.BatchCommands.Add(Command("""
                 select scope, base_currency, multipliers::text, updated_at from currency_tables where scope = '' or scope = any($1)
-                """, brands));
+                """, (object)brands));
             read.BatchCommands.Add(Command("""
                 select o.id || ':' || b.id, o.enabled and b.enabled
                 from brands b join operators o on o.id = b.operator_id where o.id || ':' || b.id = any($1)
-                """, brands));
+                """, (object)brands));
             await using var r = await read.ExecuteReaderAsync();
             if (await r.ReadAsync())
                 instance = new InstanceRow(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetFieldValue<string[]>(4),
