@@ -3,7 +3,9 @@ using ThrillPots.Contributions;
 using ThrillPots.Engine;
 using ThrillPots.Grpc;
 using ThrillPots.Jackpots;
+using ThrillPots.Webhooks;
 using ThrillSuite.Grpc;
+using ThrillSuite.ServiceDefaults.Secrets;
 
 namespace ThrillPots;
 
@@ -22,6 +24,15 @@ public static class ThrillPotsExtensions
         services.AddSingleton<ContributionService>();
         services.AddHostedService<ContributionDrain>();
         services.AddHostedService<Ticker>();
+        services.AddOptions<WebhookOptions>().BindConfiguration("Webhooks")
+            .Validate(o => o.EncryptionKey is null || SecretBox.IsValidKey(o.EncryptionKey),
+                "Webhooks:EncryptionKey (env Webhooks__EncryptionKey) must be base64 of 32 random bytes.")
+            .ValidateOnStart();
+        services.AddHttpClient("webhooks");
+        services.AddSingleton<WebhookSender>();
+        services.AddHostedService(sp => sp.GetRequiredService<WebhookSender>());
+        services.AddSingleton<AsyncContributionWorker>();
+        services.AddHostedService(sp => sp.GetRequiredService<AsyncContributionWorker>());
         services.AddGrpcService<ContributionsGrpc>(ContributionsGrpc.Descriptor);
         services.AddGrpcService<PlayerJackpotsGrpc>(PlayerJackpotsGrpc.Descriptor);
         return builder;
@@ -31,6 +42,8 @@ public static class ThrillPotsExtensions
     {
         app.MapAdminEndpoints();
         app.MapContributionEndpoints();
+        app.MapAsyncContributionEndpoints();
+        app.MapWebhookEndpoints();
         app.MapReconciliationEndpoints();
         return app;
     }

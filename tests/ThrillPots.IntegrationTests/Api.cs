@@ -5,6 +5,8 @@ namespace ThrillPots.IntegrationTests;
 
 public sealed class Api(HttpClient http) : IDisposable
 {
+    public Uri BaseAddress => http.BaseAddress!;
+
     public async Task<Reply> SendAsync(HttpMethod method, string path, string? token, object? body = null)
     {
         using var request = new HttpRequestMessage(method, path);

@@ -60,6 +60,10 @@ public sealed class Servers
             ["ConnectionStrings__rabbitmq"] = TestEnvironment.RabbitMq,
             ["Grpc__Endpoints__thrillgate"] = "http://127.0.0.1:1",
             ["Auth__Issuer"] = thrillId.BaseUrl,
+            ["Webhooks__EncryptionKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+            // Webhook tests watch retries: keep the backoff short.
+            ["Webhooks__MaxBackoff"] = "00:00:01",
+            ["Webhooks__MaxAttempts"] = "3",
         });
         await Task.WhenAll(thrillId.WaitReadyAsync(), thrillPots.WaitReadyAsync());
 

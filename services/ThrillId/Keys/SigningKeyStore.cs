@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using ThrillSuite.ServiceDefaults.Secrets;
 using System.Text.Json;
 using Dapper;
 using Microsoft.Extensions.Options;
@@ -145,32 +146,24 @@ public sealed class SigningKeyStore(NpgsqlDataSource db, IOptions<SigningKeyOpti
         return (kid, Encrypt(rsa.ExportPkcs8PrivateKey()), rsaJwk);
     }
 
-    // nonce (12) | tag (16) | ciphertext
     byte[] Encrypt(byte[] plaintext)
     {
-        using var aes = new AesGcm(keyOptions.Value.EncryptionKeyBytes, 16);
-        var output = new byte[12 + 16 + plaintext.Length];
-        var nonce = output.AsSpan(0, 12);
-        RandomNumberGenerator.Fill(nonce);
-        aes.Encrypt(nonce, plaintext, output.AsSpan(28), output.AsSpan(12, 16));
+        var sealedKey = new SecretBox(keyOptions.Value.EncryptionKeyBytes).Seal(plaintext);
         CryptographicOperations.ZeroMemory(plaintext);
-        return output;
+        return sealedKey;
     }
 
     byte[] Decrypt(byte[] stored)
     {
-        using var aes = new AesGcm(keyOptions.Value.EncryptionKeyBytes, 16);
-        var plaintext = new byte[stored.Length - 28];
         try
         {
-            aes.Decrypt(stored.AsSpan(0, 12), stored.AsSpan(28), stored.AsSpan(12, 16), plaintext);
+            return new SecretBox(keyOptions.Value.EncryptionKeyBytes).Open(stored);
         }
         catch (AuthenticationTagMismatchException)
         {
             throw new ThrillSuite.ServiceDefaults.Hosting.StartupSettingException(
                 "SigningKeys:EncryptionKey (env SigningKeys__EncryptionKey) does not decrypt the stored signing keys: it is not the key they were written with.");
         }
-        return plaintext;
     }
 
     static SigningKeyInfo Info(KeyRow r) => new(r.Kid, r.Alg, r.CreatedAt, r.ActivatedAt, r.RetiredAt, r.PublishedUntil);

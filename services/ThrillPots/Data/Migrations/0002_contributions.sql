@@ -80,13 +80,14 @@ create table async_requests (
     operator_id  text        not null,
     kind         text        not null check (kind in ('source', 'instance', 'v2')),
     request      jsonb       not null,
-    state        text        not null default 'pending' check (state in ('pending', 'done')),
-    attempts     int         not null default 0,
-    last_error   text        null,
-    created_at   timestamptz not null default now(),
-    completed_at timestamptz null
+    state           text        not null default 'pending' check (state in ('pending', 'done')),
+    attempts        int         not null default 0,
+    next_attempt_at timestamptz not null default now(),
+    last_error      text        null,
+    created_at      timestamptz not null default now(),
+    completed_at    timestamptz null
 );
-create index async_requests_pending on async_requests (created_at) where state = 'pending';
+create index async_requests_pending on async_requests (next_attempt_at) where state = 'pending';
 
 create table webhook_deliveries (
     id              uuid primary key,
