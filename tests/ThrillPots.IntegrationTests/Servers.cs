@@ -15,6 +15,7 @@ public sealed class Servers
     static readonly string[] Resources = ["operators", "sources", "currencies", "templates", "instances", "audit", "contributions"];
     static readonly string AdminPassword = "bootstrap-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(8));
     static ServiceProcess thrillId = null!, thrillPots = null!;
+    static readonly string WebhookKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
     static string idDatabase = null!, potsDatabase = null!;
     static HttpClient id = null!;
 
@@ -48,23 +49,9 @@ public sealed class Servers
             ["Bootstrap__AdminUser"] = Admin,
             ["Bootstrap__AdminPassword"] = AdminPassword,
         });
-        var potsPort = TestEnvironment.FreePort();
         PotsGrpcPort = TestEnvironment.FreePort();
         Events = await Events.StartAsync();
-        thrillPots = ServiceProcess.Start("ThrillPots", potsPort, new Dictionary<string, string>
-        {
-            ["Service__BindAddress"] = "127.0.0.1",
-            ["Service__HttpPort"] = potsPort.ToString(),
-            ["Service__GrpcPort"] = PotsGrpcPort.ToString(),
-            ["ConnectionStrings__thrillpots"] = PotsDatabase = TestEnvironment.UniqueDatabase("potsadmin", out potsDatabase),
-            ["ConnectionStrings__rabbitmq"] = TestEnvironment.RabbitMq,
-            ["Grpc__Endpoints__thrillgate"] = "http://127.0.0.1:1",
-            ["Auth__Issuer"] = thrillId.BaseUrl,
-            ["Webhooks__EncryptionKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
-            // Webhook tests watch retries: keep the backoff short.
-            ["Webhooks__MaxBackoff"] = "00:00:01",
-            ["Webhooks__MaxAttempts"] = "3",
-        });
+        thrillPots = StartPots(TestEnvironment.FreePort(), PotsGrpcPort, PotsDatabase = TestEnvironment.UniqueDatabase("potsadmin", out potsDatabase));
         await Task.WhenAll(thrillId.WaitReadyAsync(), thrillPots.WaitReadyAsync());
 
         id = new HttpClient { BaseAddress = new Uri(thrillId.BaseUrl) };
@@ -79,12 +66,35 @@ public sealed class Servers
         NoPermissionA = await ClientTokenAsync("tpa-none", "tpa", null, null);
 
         Pots = new Api(new HttpClient { BaseAddress = new Uri(thrillPots.BaseUrl) });
-        (await Pots.SendAsync(HttpMethod.Post, "/config/operators", OperatorA, new { id = "tpa", name = "Operator A" })).Expect(HttpStatusCode.Created);
-        (await Pots.SendAsync(HttpMethod.Post, "/config/operators/tpa/brands", OperatorA,
+        await RegisterAsync(Pots);
+    }
+
+    /// <summary>A ThrillPots process on its own database, trusting this run's Thrill-ID.</summary>
+    public static ServiceProcess StartPots(int httpPort, int grpcPort, string connectionString) =>
+        ServiceProcess.Start("ThrillPots", httpPort, new Dictionary<string, string>
+        {
+            ["Service__BindAddress"] = "127.0.0.1",
+            ["Service__HttpPort"] = httpPort.ToString(),
+            ["Service__GrpcPort"] = grpcPort.ToString(),
+            ["ConnectionStrings__thrillpots"] = connectionString,
+            ["ConnectionStrings__rabbitmq"] = TestEnvironment.RabbitMq,
+            ["Grpc__Endpoints__thrillgate"] = "http://127.0.0.1:1",
+            ["Auth__Issuer"] = thrillId.BaseUrl,
+            ["Webhooks__EncryptionKey"] = WebhookKey,
+            // Webhook tests watch retries: keep the backoff short.
+            ["Webhooks__MaxBackoff"] = "00:00:01",
+            ["Webhooks__MaxAttempts"] = "3",
+        });
+
+    /// <summary>The operators, brands and currencies every test expects, in a fresh ThrillPots.</summary>
+    public static async Task RegisterAsync(Api pots)
+    {
+        (await pots.SendAsync(HttpMethod.Post, "/config/operators", OperatorA, new { id = "tpa", name = "Operator A" })).Expect(HttpStatusCode.Created);
+        (await pots.SendAsync(HttpMethod.Post, "/config/operators/tpa/brands", OperatorA,
             new[] { new { id = "b1", name = "Brand 1" }, new { id = "b2", name = "Brand 2" } })).Expect(HttpStatusCode.OK);
-        (await Pots.SendAsync(HttpMethod.Post, "/config/operators", OperatorB, new { id = "tpb", name = "Operator B" })).Expect(HttpStatusCode.Created);
-        (await Pots.SendAsync(HttpMethod.Post, "/config/operators/tpb/brands", OperatorB, new[] { new { id = "x1", name = "X 1" } })).Expect(HttpStatusCode.OK);
-        (await Pots.SendAsync(HttpMethod.Put, "/config/currencies", Platform, Currencies.Defaults)).Expect(HttpStatusCode.OK);
+        (await pots.SendAsync(HttpMethod.Post, "/config/operators", OperatorB, new { id = "tpb", name = "Operator B" })).Expect(HttpStatusCode.Created);
+        (await pots.SendAsync(HttpMethod.Post, "/config/operators/tpb/brands", OperatorB, new[] { new { id = "x1", name = "X 1" } })).Expect(HttpStatusCode.OK);
+        (await pots.SendAsync(HttpMethod.Put, "/config/currencies", Platform, Currencies.Defaults)).Expect(HttpStatusCode.OK);
     }
 
     [OneTimeTearDown]

@@ -85,6 +85,14 @@ public sealed partial class ServiceProcess : IAsyncDisposable
             throw new InvalidOperationException($"kill -TERM {process.Id} failed: errno {Marshal.GetLastPInvokeError()}");
     }
 
+    /// <summary>SIGKILL: the process gets no chance to finish anything (a crash, an OOM kill, a node lost).</summary>
+    public async Task KillAsync()
+    {
+        if (process.HasExited) return;
+        process.Kill();
+        await process.WaitForExitAsync();
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (!process.HasExited)
