@@ -87,7 +87,18 @@ public static class ContributionEndpoints
         var status = Reasons.HttpStatus(r.Reason);
         if (status == StatusCodes.Status400BadRequest)
             return Results.ValidationProblem(new Dictionary<string, string[]> { ["currency"] = [r.Detail ?? ""] }, detail: r.Detail, extensions: extensions);
-        return Results.Problem(statusCode: status, title: Title(status), detail: r.Detail, extensions: extensions);
+        var problem = Results.Problem(statusCode: status, title: Title(status), detail: r.Detail, extensions: extensions);
+        return status == StatusCodes.Status503ServiceUnavailable ? new RetryAfter(problem) : problem;
+    }
+
+    /// <summary>Nothing was applied: the caller may resend the same key in a second.</summary>
+    sealed class RetryAfter(IResult inner) : IResult
+    {
+        public Task ExecuteAsync(HttpContext http)
+        {
+            http.Response.Headers.RetryAfter = "1";
+            return inner.ExecuteAsync(http);
+        }
     }
 
     static string Title(int status) => status switch

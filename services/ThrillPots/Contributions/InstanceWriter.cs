@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Text.Json;
 using System.Threading.Channels;
 using Dapper;
@@ -31,7 +32,13 @@ sealed class WorkItem(Contribution? contribution, ActivityContext parent)
 /// </summary>
 sealed class InstanceWriter
 {
-    public static readonly ActivitySource Source = new("ThrillPots.Contributions");
+    // Named under ThrillSuite.* so the shared telemetry exports them (ServiceDefaults Telemetry).
+    public static readonly ActivitySource Source = new("ThrillSuite.ThrillPots");
+    static readonly Meter Meter = new("ThrillSuite.ThrillPots");
+    static readonly Counter<long> Contributions = Meter.CreateCounter<long>("thrillpots.contributions", description: "Contributions answered, by outcome");
+    static readonly Counter<long> Wins = Meter.CreateCounter<long>("thrillpots.wins", description: "Pots won");
+    static readonly Histogram<int> BatchSize = Meter.CreateHistogram<int>("thrillpots.batch.size", description: "Contributions per committed batch");
+    static readonly Histogram<double> BatchDuration = Meter.CreateHistogram<double>("thrillpots.batch.duration", "ms", "From first read to commit");
 
     readonly Guid instanceId;
     readonly NpgsqlDataSource db;
@@ -101,10 +108,18 @@ sealed class InstanceWriter
             links: batch.Where(i => i.Parent != default).Take(32).Select(i => new ActivityLink(i.Parent)));
         activity?.SetTag("thrillpots.instance_id", instanceId.ToString());
         activity?.SetTag("thrillpots.batch_size", batch.Count);
+        var started = Stopwatch.GetTimestamp();
         try
         {
             var results = await ProcessAsync(batch);
-            for (var i = 0; i < batch.Count; i++) batch[i].Done.TrySetResult(results[i]);
+            BatchSize.Record(batch.Count);
+            BatchDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            for (var i = 0; i < batch.Count; i++)
+            {
+                if (batch[i].Contribution is not null) Contributions.Add(1, new KeyValuePair<string, object?>("outcome", results[i].Outcome));
+                if (results[i].Outcome == Outcomes.Accepted && results[i].Wins is { Count: > 0 } wins) Wins.Add(wins.Count);
+                batch[i].Done.TrySetResult(results[i]);
+            }
         }
         catch (Exception ex)
         {
