@@ -55,7 +55,7 @@ public class ContributionTests
                 "seed_strategy": { "initial_seed_value": 5, "min_reseed_value": 5, "fund_strategy": "CollectToMinReseed", "reseed_strategy": "Full" },
                 "max_instantiation_count": null, "is_progressive": true, "supports_external_trigger": false, "criteria": null, "max_pot_value": null,
                 "pot_types": [ { "HitRate": { "max_magic_number": 1, "cost_per_attempt": 0.5 } } ] } ] }
-            """);
+            """)!;
         var templateId = (await PostAsync("/templates", processor, template)).GetProperty("id").GetString();
         await PostAsync($"/templates/{templateId}/publish", processor, new { });
         instance = (await PostAsync("/templates/instantiate", processor, new { template_id = templateId, owner_id = "e2eop", allowed_brands = new[] { "e2eop:b1" } }))
