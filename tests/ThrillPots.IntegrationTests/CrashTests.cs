@@ -56,13 +56,14 @@ public class CrashTests
             pots = Servers.StartPots(httpPort, grpcPort, connection);
             await pots.WaitReadyAsync();
             // Resend what got no answer and what was never sent, with the same keys and content.
+            var failures = new ConcurrentBag<(int Key, string Why)>();
             var resend = unanswered.Concat(Enumerable.Range(Math.Min(next, Keys), Math.Max(0, Keys - next))).Distinct().ToList();
             // A client resends until it has an answer: the first attempt may still meet a connection of the killed process.
             await Parallel.ForEachAsync(resend, new ParallelOptions { MaxDegreeOfParallelism = Workers }, async (key, _) =>
             {
                 for (var attempt = 0; attempt < 5 && !acknowledged.ContainsKey(key); attempt++)
-                    if (await SendAsync(http, instance, key) is { } id) acknowledged[key] = id;
-                Assert.That(acknowledged.ContainsKey(key), $"key {key} got no answer after the restart");
+                    if (await SendAsync(http, instance, key, failures) is { } id) acknowledged[key] = id;
+                Assert.That(acknowledged.ContainsKey(key), $"key {key} got no answer after the restart: {string.Join(" | ", failures.Where(f => f.Key == key).Select(f => f.Why))}");
             });
             // A sample of what was acknowledged before the crash, resent, answers the very same contribution.
             foreach (var key in acknowledgedBeforeCrash.Keys.Take(50))
@@ -99,7 +100,7 @@ public class CrashTests
     }
 
     /// <summary>The contribution of one key (always the same content); its id when acknowledged, null when there was no answer.</summary>
-    static async Task<Guid?> SendAsync(HttpClient http, string instance, int key)
+    static async Task<Guid?> SendAsync(HttpClient http, string instance, int key, ConcurrentBag<(int, string)>? failures = null)
     {
         var currency = key % 3 == 0 ? "GBP" : "EUR";
         var body = $$$"""
@@ -111,12 +112,17 @@ public class CrashTests
         try
         {
             using var response = await http.SendAsync(request);
-            if (response.StatusCode != HttpStatusCode.OK) return null;
+            if (response.StatusCode != HttpStatusCode.OK)
+            {
+                failures?.Add((key, $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}"));
+                return null;
+            }
             using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
             return Guid.Parse(json.RootElement.GetProperty("contribution_id").GetString()!);
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or IOException)
         {
+            failures?.Add((key, ex.GetType().Name + ": " + ex.Message));
             return null;
         }
     }

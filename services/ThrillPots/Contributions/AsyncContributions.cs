@@ -80,27 +80,12 @@ public static class AsyncContributions
 /// webhook deliveries in the transaction that marks them done. A request whose instance was unavailable is retried later.
 /// </summary>
 public sealed class AsyncContributionWorker(NpgsqlDataSource db, ContributionService service, WebhookSender sender, ILogger<AsyncContributionWorker> logger)
-    : BackgroundService
+    : PollingService(logger)
 {
     const int Batch = 200;
-    readonly Signal signal = new();
+    protected override int RoundSize => Batch;
 
-    /// <summary>A request was stored in this process; other replicas find theirs by polling.</summary>
-    public void Wake() => signal.Set();
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            var handled = 0;
-            try { handled = await RunOnceAsync(stoppingToken); }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { return; }
-            catch (Exception ex) { logger.LogWarning(ex, "Asynchronous contributions failed; retrying"); }
-            if (handled < Batch) await signal.WaitAsync(TimeSpan.FromMilliseconds(500), stoppingToken);
-        }
-    }
-
-    public async Task<int> RunOnceAsync(CancellationToken ct)
+    public override async Task<int> RunOnceAsync(CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
@@ -141,20 +126,3 @@ public sealed class AsyncContributionWorker(NpgsqlDataSource db, ContributionSer
     }
 }
 
-/// <summary>A wake-up that coalesces: any number of Set calls release one waiter; a waiter also wakes after its timeout.</summary>
-public sealed class Signal
-{
-    readonly SemaphoreSlim semaphore = new(0, 1);
-
-    public void Set()
-    {
-        try { semaphore.Release(); }
-        catch (SemaphoreFullException) { }
-    }
-
-    public async Task WaitAsync(TimeSpan timeout, CancellationToken ct)
-    {
-        try { await semaphore.WaitAsync(timeout, ct); }
-        catch (OperationCanceledException) { }
-    }
-}

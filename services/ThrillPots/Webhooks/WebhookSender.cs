@@ -30,14 +30,12 @@ public sealed class WebhookOptions
 /// crashed sender's lease simply runs out.
 /// </summary>
 public sealed class WebhookSender(NpgsqlDataSource db, IHttpClientFactory httpFactory, IOptions<WebhookOptions> options, ILogger<WebhookSender> logger)
-    : BackgroundService
+    : PollingService(logger)
 {
     public const string EventIdHeader = "X-ThrillSuite-Event-Id", TimestampHeader = "X-ThrillSuite-Timestamp", SignatureHeader = "X-ThrillSuite-Signature";
     const int Batch = 50;
     static readonly TimeSpan Lease = TimeSpan.FromMinutes(2);
-    readonly Signal signal = new();
-
-    public void Wake() => signal.Set();
+    protected override int RoundSize => Batch;
 
     /// <summary>One result of an asynchronous request as a webhook event, in the caller's transaction.</summary>
     public Task QueueAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid requestId, AsyncContributions.Stored request, ContributionResult result,
@@ -70,21 +68,9 @@ public sealed class WebhookSender(NpgsqlDataSource db, IHttpClientFactory httpFa
         }, tx, cancellationToken: ct));
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            var sent = 0;
-            try { sent = await SendDueAsync(stoppingToken); }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { return; }
-            catch (Exception ex) { logger.LogWarning(ex, "Webhook delivery round failed; retrying"); }
-            if (sent < Batch) await signal.WaitAsync(TimeSpan.FromMilliseconds(500), stoppingToken);
-        }
-    }
-
     sealed record Due(Guid Id, string OperatorId, string Payload, int Attempts, string? Url, byte[]? Secret);
 
-    public async Task<int> SendDueAsync(CancellationToken ct)
+    public override async Task<int> RunOnceAsync(CancellationToken ct)
     {
         List<Due> due;
         await using (var conn = await db.OpenConnectionAsync(ct))
