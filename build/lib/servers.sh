@@ -80,6 +80,16 @@ ts_port_open() {
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
+# ts_reserve_ports PORT...: keeps the kernel from giving these ports to outgoing connections. They lie in Linux's
+# ephemeral range (32768-60999), and a client socket parked on one makes a server's start fail (RabbitMQ's
+# dist_port_already_used). Needs root; best effort.
+ts_reserve_ports() {
+    local file=/proc/sys/net/ipv4/ip_local_reserved_ports current
+    [[ -w $file ]] || return 0
+    current=$(<"$file")
+    (IFS=, && printf '%s\n' "${current:+$current,}$*" >"$file") 2>/dev/null || true
+}
+
 # ts_random LENGTH: letters and digits only (safe in connection strings, URLs and env files).
 ts_random() {
     local length=$1 raw=""
@@ -420,6 +430,7 @@ pg_start() {
         ts_fail "pg_start runs the server as the postgres user and needs root"
         return 1
     fi
+    ts_reserve_ports "$port"
     mkdir -p "$state/logs"
     ts_secrets_ensure "$state"
     log="$state/logs/postgresql.log"
@@ -587,6 +598,7 @@ rabbitmq_start() {
     epmd=${5:-$((dist + 1))}
     rmq="$state/rabbitmq"
     log="$state/logs/rabbitmq/stdout.log"
+    ts_reserve_ports "$port" "$dist" "$epmd"
 
     if rabbitmq_is_running "$state"; then
         ts_note "RabbitMQ $(_rabbitmq_load "$state" && printf '%s' "$RMQ_NODE") already running"

@@ -39,16 +39,30 @@ public sealed class ContributionEngine(
         }
     }
 
+    /// <summary>
+    /// Each writer runs on a thread of its own with synchronous database calls: its round trips never queue behind the
+    /// thread pool's backlog of HTTP and gRPC work, which under load would stretch every batch (and so every answer).
+    /// </summary>
     InstanceWriter Start(Guid instanceId)
     {
         var writer = new InstanceWriter(instanceId, db, random, options.Value, logger);
-        var task = Task.Run(async () =>
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        running.TryAdd(done.Task, 0);
+        _ = done.Task.ContinueWith(t => running.TryRemove(t, out _), TaskScheduler.Default);
+        new Thread(() =>
         {
-            try { await writer.RunAsync(lifetime.ApplicationStopping); }
-            finally { writers.TryRemove(KeyValuePair.Create(instanceId, writer)); }
-        });
-        running.TryAdd(task, 0);
-        _ = task.ContinueWith(t => running.TryRemove(t, out _), TaskScheduler.Default);
+            try { writer.Run(lifetime.ApplicationStopping); }
+            catch (Exception ex)
+            {
+                logger.LogCritical(ex, "The writer of instance {InstanceId} stopped", instanceId);
+                writer.Abandon();
+            }
+            finally
+            {
+                writers.TryRemove(KeyValuePair.Create(instanceId, writer));
+                done.SetResult();
+            }
+        }) { IsBackground = true, Name = "writer " + instanceId.ToString("N")[..8] }.Start();
         return writer;
     }
 

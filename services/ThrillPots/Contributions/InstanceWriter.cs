@@ -4,7 +4,6 @@ using System.Text.Json;
 using System.Threading.Channels;
 using Dapper;
 using Npgsql;
-using NpgsqlTypes;
 using ThrillPots.Admin;
 using ThrillPots.Engine;
 using ThrillPots.Templates;
@@ -47,6 +46,9 @@ sealed class InstanceWriter
     readonly ILogger logger;
     readonly Channel<WorkItem> channel;
     (Guid Id, TemplateDefinition Definition)? template;
+    // The writer's own connection, kept across batches: no pool round trip or reset per batch, and its prepared
+    // statements stay. Dropped after any failure, since its state is then unknown.
+    NpgsqlConnection? connection;
 
     public InstanceWriter(Guid instanceId, NpgsqlDataSource db, IRandomSource random, WriterOptions options, ILogger logger)
     {
@@ -68,7 +70,7 @@ sealed class InstanceWriter
     public bool Retired { get; private set; }
 
     /// <summary>Runs until idle for <see cref="WriterOptions.IdleTimeout"/> or <paramref name="stopping"/> and the queue is empty.</summary>
-    public async Task RunAsync(CancellationToken stopping)
+    public void Run(CancellationToken stopping)
     {
         var batch = new List<WorkItem>(options.MaxBatch);
         while (true)
@@ -77,7 +79,7 @@ sealed class InstanceWriter
             using (var idle = CancellationTokenSource.CreateLinkedTokenSource(stopping))
             {
                 idle.CancelAfter(options.IdleTimeout);
-                try { more = await channel.Reader.WaitToReadAsync(idle.Token); }
+                try { more = channel.Reader.WaitToReadAsync(idle.Token).AsTask().GetAwaiter().GetResult(); }
                 catch (OperationCanceledException) { more = false; }
             }
             if (!more)
@@ -90,19 +92,46 @@ sealed class InstanceWriter
             {
                 batch.Add(item);
                 if (batch.Count < options.MaxBatch) continue;
-                await ProcessSafelyAsync(batch);
+                ProcessSafely(batch);
                 batch.Clear();
             }
             if (batch.Count > 0)
             {
-                await ProcessSafelyAsync(batch);
+                ProcessSafely(batch);
                 batch.Clear();
             }
-            if (Retired) return;
+            if (Retired)
+            {
+                DropConnection();
+                return;
+            }
         }
     }
 
-    async Task ProcessSafelyAsync(List<WorkItem> batch)
+    /// <summary>After an unexpected end of <see cref="Run"/>: nothing waiting is left without an answer.</summary>
+    public void Abandon()
+    {
+        Retired = true;
+        channel.Writer.TryComplete();
+        while (channel.Reader.TryRead(out var item))
+            item.Done.TrySetResult(ContributionResult.Refused(instanceId, Reasons.Unavailable, "The instance's writer stopped; retry with the same key."));
+        DropConnection();
+    }
+
+    NpgsqlConnection Connection()
+    {
+        if (connection is { State: System.Data.ConnectionState.Open }) return connection;
+        DropConnection();
+        return connection = db.OpenConnection();
+    }
+
+    void DropConnection()
+    {
+        connection?.Dispose();
+        connection = null;
+    }
+
+    void ProcessSafely(List<WorkItem> batch)
     {
         using var activity = Source.StartActivity("contribution batch", ActivityKind.Internal, default(ActivityContext),
             links: batch.Where(i => i.Parent != default).Take(32).Select(i => new ActivityLink(i.Parent)));
@@ -111,7 +140,7 @@ sealed class InstanceWriter
         var started = Stopwatch.GetTimestamp();
         try
         {
-            var results = await ProcessAsync(batch);
+            var results = Process(batch);
             BatchSize.Record(batch.Count);
             BatchDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             for (var i = 0; i < batch.Count; i++)
@@ -124,6 +153,7 @@ sealed class InstanceWriter
         catch (Exception ex)
         {
             activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+            DropConnection();
             logger.LogError(ex, "Contribution batch of {Count} on instance {InstanceId} failed; nothing was applied", batch.Count, instanceId);
             foreach (var item in batch)
                 item.Done.TrySetResult(ContributionResult.Refused(instanceId, Reasons.Unavailable,
@@ -140,15 +170,15 @@ sealed class InstanceWriter
     sealed record WinRecord(Guid Id, PotWin Win, string BrandId, string PlayerId, string? SourceId, string? GameroundId, Guid? ContributionId,
         string PlayerCurrency, decimal PlayerWinAmount, MultiplierSet Set, string? MetadataJson, ActivityContext Parent);
 
-    async Task<ContributionResult[]> ProcessAsync(List<WorkItem> batch)
+    ContributionResult[] Process(List<WorkItem> batch)
     {
         var results = new ContributionResult?[batch.Count];
         var contributions = batch.Select(i => i.Contribution).OfType<Contribution>().ToList();
         var brands = contributions.Select(c => c.BrandId).Distinct().ToArray();
         var now = DateTimeOffset.UtcNow;
 
-        await using var conn = await db.OpenConnectionAsync();
-        await using var tx = await conn.BeginTransactionAsync();
+        var conn = Connection();
+        using var tx = conn.BeginTransaction();
 
         // Round trip 1: lock the instance, read its pots, the keys already in the ledger, opt-ins, multipliers, brands.
         InstanceRow? instance = null;
@@ -157,7 +187,7 @@ sealed class InstanceWriter
         var optIns = new Dictionary<(string, string), OptIn>();
         var currencyRows = new List<CurrencyEndpoints.Row>();
         var brandEnabled = new Dictionary<string, bool>(StringComparer.Ordinal);
-        await using (var read = new NpgsqlBatch(conn, tx))
+        using (var read = new NpgsqlBatch(conn, tx))
         {
             read.BatchCommands.Add(Command("""
                 select state, owner_id, name, currency, allowed_brands, allowed_sources, template_id, start_at, end_at
@@ -166,17 +196,20 @@ sealed class InstanceWriter
             read.BatchCommands.Add(Command("""
                 select pot_id, value, reseed_fund, seed_boost, drops::text from pots where instance_id = $1 order by position
                 """, instanceId));
+            // Lateral lookups: one unique-index probe per key whatever plan a prepared statement settles on (a join could
+            // turn into a scan of the instance's whole ledger).
             read.BatchCommands.Add(Command("""
                 select c.brand_id, c.player_id, c.gameround_id, c.request_hash, c.id, c.value, c.player_value, c.player_currency,
                        c.base_currency, c.player_multiplier, c.jackpot_multiplier, c.wins::text, c.created_at
                 from unnest($2::text[], $3::text[], $4::text[]) k(b, p, g)
-                join contributions c on c.instance_id = $1 and c.brand_id = k.b and c.player_id = k.p and c.gameround_id = k.g
+                cross join lateral (select * from contributions c
+                    where c.instance_id = $1 and c.brand_id = k.b and c.player_id = k.p and c.gameround_id = k.g limit 1) c
                 """, instanceId, contributions.Select(c => c.BrandId).ToArray(), contributions.Select(c => c.PlayerId).ToArray(),
                 contributions.Select(c => c.GameroundId).ToArray()));
             read.BatchCommands.Add(Command("""
                 select o.brand_id, o.player_id, o.opted_in, o.preferred_value, o.preferred_currency
                 from unnest($2::text[], $3::text[]) k(b, p)
-                join opt_ins o on o.instance_id = $1 and o.brand_id = k.b and o.player_id = k.p
+                cross join lateral (select * from opt_ins o where o.instance_id = $1 and o.brand_id = k.b and o.player_id = k.p) o
                 """, instanceId, contributions.Select(c => c.BrandId).ToArray(), contributions.Select(c => c.PlayerId).ToArray()));
             read.BatchCommands.Add(Command("""
                 select scope, base_currency, multipliers::text, updated_at from currency_tables where scope = '' or scope = any($1)
@@ -185,16 +218,16 @@ sealed class InstanceWriter
                 select o.id || ':' || b.id, o.enabled and b.enabled
                 from brands b join operators o on o.id = b.operator_id where o.id || ':' || b.id = any($1)
                 """, (object)brands));
-            await using var r = await read.ExecuteReaderAsync();
-            if (await r.ReadAsync())
+            using var r = read.ExecuteReader();
+            if (r.Read())
                 instance = new InstanceRow(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetFieldValue<string[]>(4),
                     r.GetFieldValue<string[]>(5), r.GetGuid(6), r.IsDBNull(7) ? null : r.GetDateTime(7), r.IsDBNull(8) ? null : r.GetDateTime(8));
-            await r.NextResultAsync();
-            while (await r.ReadAsync())
+            r.NextResult();
+            while (r.Read())
                 pots.Add(PotDrops.Apply(new PotState(r.GetString(0), r.GetDecimal(1), r.GetDecimal(2)) { Boosts = r.GetDecimal(3) },
                     r.IsDBNull(4) ? null : r.GetString(4)));
-            await r.NextResultAsync();
-            while (await r.ReadAsync())
+            r.NextResult();
+            while (r.Read())
             {
                 var wins = r.IsDBNull(11) ? [] : JsonSerializer.Deserialize<List<WinSummary>>(r.GetString(11), Audit.Json)!;
                 existing[(r.GetString(0), r.GetString(1), r.GetString(2))] = new Existing(r.GetFieldValue<byte[]>(3), new ContributionResult(
@@ -203,14 +236,14 @@ sealed class InstanceWriter
                     CurrencyMultipliers: new AppliedMultipliers(r.GetString(8), r.GetDecimal(9), r.GetDecimal(10)),
                     Wins: wins, Timestamp: Time.Ms(r.GetDateTime(12))));
             }
-            await r.NextResultAsync();
-            while (await r.ReadAsync())
+            r.NextResult();
+            while (r.Read())
                 optIns[(r.GetString(0), r.GetString(1))] = new OptIn(r.GetBoolean(2), r.IsDBNull(3) ? null : r.GetDecimal(3), r.IsDBNull(4) ? null : r.GetString(4));
-            await r.NextResultAsync();
-            while (await r.ReadAsync())
+            r.NextResult();
+            while (r.Read())
                 currencyRows.Add(new CurrencyEndpoints.Row(r.GetString(0), r.GetString(1), r.GetString(2), r.GetDateTime(3)));
-            await r.NextResultAsync();
-            while (await r.ReadAsync()) brandEnabled[r.GetString(0)] = r.GetBoolean(1);
+            r.NextResult();
+            while (r.Read()) brandEnabled[r.GetString(0)] = r.GetBoolean(1);
         }
 
         if (instance is null)
@@ -219,7 +252,7 @@ sealed class InstanceWriter
             return Fill(results, batch, _ => ContributionResult.Refused(instanceId, Reasons.InstanceNotActive,
                 $"Instance {instanceId} is {instance.State}; it accepts contributions only when Active.", instance.State));
 
-        var definition = await TemplateAsync(conn, tx, instance.TemplateId);
+        var definition = Template(conn, tx, instance.TemplateId);
         var jackpotCurrency = instance.Currency;
         var defaults = currencyRows.Single(c => c.Scope == "");
         var sets = brands.ToDictionary(b => b, b => CurrencyEndpoints.Effective(defaults, currencyRows.FirstOrDefault(c => c.Scope == b)));
@@ -233,7 +266,7 @@ sealed class InstanceWriter
         {
             var expired = InstanceMath.ExpireDeadlines(definition, pots, now, random);
             pots = [.. expired.Pots];
-            foreach (var win in expired.Wins) winRecords.Add(await FallbackWinAsync(conn, tx, win, jackpotCurrency, defaults));
+            foreach (var win in expired.Wins) winRecords.Add(FallbackWin(conn, tx, win, jackpotCurrency, defaults));
         }
 
         var fresh = new List<NewRow>();
@@ -296,50 +329,32 @@ sealed class InstanceWriter
 
         if (fresh.Count == 0 && !deadlinePassed)
         {
-            await tx.RollbackAsync();
+            tx.Rollback();
             return results!;
         }
 
-        // Round trip 2: the ledger rows, by COPY (the fastest way in).
-        if (fresh.Count > 0)
-        {
-            await using var copy = await conn.BeginBinaryImportAsync("""
-                copy contributions (id, instance_id, brand_id, player_id, gameround_id, request_hash, source_id, player_country,
-                    player_currency, base_wager, value, player_value, base_currency, player_multiplier, jackpot_multiplier, house_share,
-                    pot_shares, metadata, wins, created_at) from stdin (format binary)
-                """);
-            foreach (var row in fresh)
-            {
-                var c = row.C;
-                await copy.StartRowAsync();
-                await copy.WriteAsync(row.Id, NpgsqlDbType.Uuid);
-                await copy.WriteAsync(instanceId, NpgsqlDbType.Uuid);
-                await copy.WriteAsync(c.BrandId, NpgsqlDbType.Text);
-                await copy.WriteAsync(c.PlayerId, NpgsqlDbType.Text);
-                await copy.WriteAsync(c.GameroundId, NpgsqlDbType.Text);
-                await copy.WriteAsync(c.Hash, NpgsqlDbType.Bytea);
-                await WriteNullableAsync(copy, c.SourceId, NpgsqlDbType.Text);
-                await WriteNullableAsync(copy, c.PlayerCountry, NpgsqlDbType.Text);
-                await copy.WriteAsync(c.Currency, NpgsqlDbType.Text);
-                await copy.WriteAsync(c.BaseWager, NpgsqlDbType.Numeric);
-                await copy.WriteAsync(row.Applied.Value, NpgsqlDbType.Numeric);
-                await copy.WriteAsync(row.PlayerValue, NpgsqlDbType.Numeric);
-                await copy.WriteAsync(row.Set.BaseCurrency, NpgsqlDbType.Text);
-                await copy.WriteAsync(row.PlayerMultiplier, NpgsqlDbType.Numeric);
-                await copy.WriteAsync(row.JackpotMultiplier, NpgsqlDbType.Numeric);
-                await copy.WriteAsync(row.Applied.HouseShare, NpgsqlDbType.Numeric);
-                await copy.WriteAsync(row.Applied.Shares.Select(s => s.Share).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Numeric);
-                await WriteNullableAsync(copy, c.MetadataJson, NpgsqlDbType.Jsonb);
-                await WriteNullableAsync(copy, row.Wins.Count == 0 ? null : JsonSerializer.Serialize(row.Wins, Audit.Json), NpgsqlDbType.Jsonb);
-                await copy.WriteAsync(now.UtcDateTime, NpgsqlDbType.TimestampTz);
-            }
-            await copy.CompleteAsync();
-        }
-
-        // Round trip 3: each pot once, the opt-in running totals once per player.
+        // Round trip 2: the ledger rows, each pot once, the opt-in running totals once per player.
         var won = winRecords.Select(w => w.Win.PotId).ToHashSet();
-        await using (var write = new NpgsqlBatch(conn, tx))
+        using (var write = new NpgsqlBatch(conn, tx))
         {
+            if (fresh.Count > 0)
+                write.BatchCommands.Add(Command("""
+                    insert into contributions (id, instance_id, brand_id, player_id, gameround_id, request_hash, source_id, player_country,
+                        player_currency, base_wager, value, player_value, base_currency, player_multiplier, jackpot_multiplier, house_share,
+                        pot_shares, metadata, wins, created_at)
+                    select u.id, $1, u.b, u.p, u.g, u.h, u.s, u.c, u.cur, u.w, u.v, u.pv, u.bc, u.pm, u.jm, u.hs, u.ps::numeric[], u.md::jsonb,
+                        u.wn::jsonb, $2
+                    from unnest($3::uuid[], $4::text[], $5::text[], $6::text[], $7::bytea[], $8::text[], $9::text[], $10::text[], $11::numeric[],
+                        $12::numeric[], $13::numeric[], $14::text[], $15::numeric[], $16::numeric[], $17::numeric[], $18::text[], $19::text[],
+                        $20::text[]) as u(id, b, p, g, h, s, c, cur, w, v, pv, bc, pm, jm, hs, ps, md, wn)
+                    """, instanceId, now.UtcDateTime, fresh.Select(r => r.Id).ToArray(), fresh.Select(r => r.C.BrandId).ToArray(),
+                    fresh.Select(r => r.C.PlayerId).ToArray(), fresh.Select(r => r.C.GameroundId).ToArray(), fresh.Select(r => r.C.Hash).ToArray(),
+                    fresh.Select(r => r.C.SourceId).ToArray(), fresh.Select(r => r.C.PlayerCountry).ToArray(), fresh.Select(r => r.C.Currency).ToArray(),
+                    fresh.Select(r => r.C.BaseWager).ToArray(), fresh.Select(r => r.Applied.Value).ToArray(), fresh.Select(r => r.PlayerValue).ToArray(),
+                    fresh.Select(r => r.Set.BaseCurrency).ToArray(), fresh.Select(r => r.PlayerMultiplier).ToArray(),
+                    fresh.Select(r => r.JackpotMultiplier).ToArray(), fresh.Select(r => r.Applied.HouseShare).ToArray(),
+                    fresh.Select(r => ArrayLiteral(r.Applied.Shares)).ToArray(), fresh.Select(r => r.C.MetadataJson).ToArray(),
+                    fresh.Select(r => r.Wins.Count == 0 ? null : JsonSerializer.Serialize(r.Wins, Audit.Json)).ToArray()));
             write.BatchCommands.Add(Command("""
                 update pots p set value = u.v, reseed_fund = u.f, seed_boost = u.b, drops = u.d::jsonb, version = p.version + 1,
                     updated_at = now(), last_win_at = case when u.w then now() else p.last_win_at end
@@ -358,11 +373,11 @@ sealed class InstanceWriter
                     where o.instance_id = $1 and o.brand_id = u.b and o.player_id = u.p
                     """, instanceId, totals.Select(t => t.BrandId).ToArray(), totals.Select(t => t.PlayerId).ToArray(),
                     totals.Select(t => t.Count).ToArray(), totals.Select(t => t.Value).ToArray()));
-            await write.ExecuteNonQueryAsync();
+            write.ExecuteNonQuery();
         }
 
-        foreach (var record in winRecords) await RecordWinAsync(conn, tx, record, instance, now);
-        await tx.CommitAsync();
+        foreach (var record in winRecords) RecordWin(conn, tx, record, instance, now);
+        tx.Commit();
         return results!;
     }
 
@@ -396,11 +411,11 @@ sealed class InstanceWriter
         return results!;
     }
 
-    async Task<TemplateDefinition> TemplateAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid templateId)
+    TemplateDefinition Template(NpgsqlConnection conn, NpgsqlTransaction tx, Guid templateId)
     {
         // Published templates are immutable (the admin API refuses changes), so one read per writer is enough.
         if (template is { } cached && cached.Id == templateId) return cached.Definition;
-        var json = await conn.ExecuteScalarAsync<string>(new CommandDefinition("select definition::text from templates where id = @templateId",
+        var json = conn.ExecuteScalar<string>(new CommandDefinition("select definition::text from templates where id = @templateId",
             new { templateId }, tx));
         var definition = JsonSerializer.Deserialize<TemplateDefinition>(json!, Audit.Json)!;
         template = (templateId, definition);
@@ -408,14 +423,14 @@ sealed class InstanceWriter
     }
 
     /// <summary>A MustDropByTime pot whose deadline passed is won by the last eligible contribution of its cycle.</summary>
-    async Task<WinRecord> FallbackWinAsync(NpgsqlConnection conn, NpgsqlTransaction tx, PotWin win, string jackpotCurrency, CurrencyEndpoints.Row defaults)
+    WinRecord FallbackWin(NpgsqlConnection conn, NpgsqlTransaction tx, PotWin win, string jackpotCurrency, CurrencyEndpoints.Row defaults)
     {
         var id = Guid.Parse(win.ContributionId!);
-        var c = await conn.QuerySingleAsync<(string BrandId, string PlayerId, string? SourceId, string GameroundId, string Currency, string? Metadata)>(
+        var c = conn.QuerySingle<(string BrandId, string PlayerId, string? SourceId, string GameroundId, string Currency, string? Metadata)>(
             new CommandDefinition("""
                 select brand_id, player_id, source_id, gameround_id, player_currency, metadata::text from contributions where id = @id
                 """, new { id }, tx));
-        var own = await CurrencyEndpoints.LoadAsync(conn, tx, c.BrandId, CancellationToken.None);
+        var own = CurrencyEndpoints.LoadAsync(conn, tx, c.BrandId, CancellationToken.None).GetAwaiter().GetResult();
         var set = CurrencyEndpoints.Effective(defaults, own);
         var playerAmount = set.Multipliers.ContainsKey(c.Currency) || c.Currency == set.BaseCurrency
             ? Money.RoundDown(set.Convert(win.WinAmount, jackpotCurrency, c.Currency), c.Currency)
@@ -425,14 +440,14 @@ sealed class InstanceWriter
     }
 
     /// <summary>The win row, the JackpotWon event and the CreditWin command, in the batch's transaction, traced under the winning call.</summary>
-    async Task RecordWinAsync(NpgsqlConnection conn, NpgsqlTransaction tx, WinRecord w, InstanceRow instance, DateTimeOffset now)
+    void RecordWin(NpgsqlConnection conn, NpgsqlTransaction tx, WinRecord w, InstanceRow instance, DateTimeOffset now)
     {
         using var activity = Source.StartActivity("jackpot win", ActivityKind.Internal, w.Parent);
         activity?.SetTag("thrillpots.instance_id", instanceId.ToString());
         activity?.SetTag("thrillpots.pot_id", w.Win.PotId);
         activity?.SetTag("thrillpots.win_id", w.Id.ToString());
         var reveals = w.Win.Reveals.Select(r => new ThrillSuite.Contracts.Pots.DropReveal(r.Kind.ToString(), r.Value, r.Salt, r.Commitment)).ToList();
-        await conn.ExecuteAsync(new CommandDefinition("""
+        conn.Execute(new CommandDefinition("""
             insert into wins (id, instance_id, pot_id, contribution_id, brand_id, player_id, source_id, gameround_id, trigger, value_before,
                 win_amount, remainder, seed, seed_deficit, from_reseed_fund, from_boosts, jackpot_currency, player_currency, player_win_amount,
                 reveals, win_withheld, created_at)
@@ -447,14 +462,14 @@ sealed class InstanceWriter
             at = now.UtcDateTime,
         }, tx));
         JsonElement? metadata = w.MetadataJson is null ? null : JsonDocument.Parse(w.MetadataJson).RootElement.Clone();
-        await Outbox.EnqueueAsync(tx, new JackpotWon(w.Id, instance.OwnerId, w.BrandId, w.PlayerId, w.SourceId, instanceId, instance.Name,
+        Outbox.EnqueueAsync(tx, new JackpotWon(w.Id, instance.OwnerId, w.BrandId, w.PlayerId, w.SourceId, instanceId, instance.Name,
             instance.Currency, now.ToUnixTimeMilliseconds(), w.Win.PotId, w.Win.WinAmount,
             new CurrencyMultipliers(w.BrandId, w.Set.BaseCurrency, w.Set.Multipliers), instance.AllowedSources, w.Win.Seed, WinWithheld: false,
             w.Win.SeedDeficit, CommunityWinners: null, metadata, w.GameroundId, w.ContributionId, w.Win.Trigger.ToString(), w.PlayerCurrency,
-            w.PlayerWinAmount, reveals));
+            w.PlayerWinAmount, reveals)).GetAwaiter().GetResult();
         var (operatorId, _) = ThrillSuite.ServiceDefaults.Auth.Permissions.ParseOwner(w.BrandId);
-        await Outbox.SendAsync(tx, CreditWin.Queue, new CreditWin(w.Id, TransactionId(w.Id), instanceId, w.Win.PotId, operatorId, w.BrandId,
-            w.PlayerId, instance.Currency, w.Win.WinAmount, w.PlayerCurrency, w.PlayerWinAmount, w.GameroundId, w.ContributionId));
+        Outbox.SendAsync(tx, CreditWin.Queue, new CreditWin(w.Id, TransactionId(w.Id), instanceId, w.Win.PotId, operatorId, w.BrandId,
+            w.PlayerId, instance.Currency, w.Win.WinAmount, w.PlayerCurrency, w.PlayerWinAmount, w.GameroundId, w.ContributionId)).GetAwaiter().GetResult();
     }
 
     /// <summary>The wallet transaction id of a win's credit: a pure function of the win id (design.md §6).</summary>
@@ -467,8 +482,8 @@ sealed class InstanceWriter
         return command;
     }
 
-    static Task WriteNullableAsync(NpgsqlBinaryImporter copy, string? value, NpgsqlDbType type) =>
-        value is null ? copy.WriteNullAsync() : copy.WriteAsync(value, type);
+    static string ArrayLiteral(IReadOnlyList<PotShare> shares) =>
+        "{" + string.Join(",", shares.Select(s => s.Share.ToString(System.Globalization.CultureInfo.InvariantCulture))) + "}";
 }
 
 public sealed class WriterOptions

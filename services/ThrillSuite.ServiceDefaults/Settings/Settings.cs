@@ -137,6 +137,9 @@ public sealed class SettingsReader(IConfiguration configuration)
             if (string.IsNullOrEmpty(builder.Host)) Errors.Add(Describe(key) + " names no Host.");
             if (string.IsNullOrEmpty(builder.Database)) Errors.Add(Describe(key) + " names no Database.");
             builder.ApplicationName ??= database;
+            // Statements run five times are prepared on their connection (and survive its return to the pool), so hot
+            // paths skip PostgreSQL's parse and plan; a Max Auto Prepare in the connection string wins.
+            if (builder.MaxAutoPrepare == 0) builder.MaxAutoPrepare = 64;
             return builder.ConnectionString;
         }
         catch (ArgumentException ex)
