@@ -12,7 +12,7 @@
 #   STATE/pids/<service>.pid     processes started with ts_spawn
 #
 # Functions (public):
-#   ensure_packages
+#   ensure_packages [EXTRA...]
 #   ts_secrets_ensure STATE               ts_secret STATE KEY
 #   pg_start STATE PORT                   pg_stop STATE          pg_is_running STATE
 #   pg_connection_string STATE PORT [DATABASE]
@@ -298,11 +298,11 @@ _apt_install() {
         -o Dpkg::Options::=--force-confold "$@"
 }
 
-# ensure_packages: install the Debian packages the servers and the interop tests need, without
-# letting the packages start their own system services. apt-get update runs only when a missing
-# package has no install candidate in the current lists.
+# ensure_packages [EXTRA...]: install the Debian packages the servers and the interop tests need (and
+# EXTRA ones), without letting the packages start their own system services. apt-get update runs only
+# when a missing package has no install candidate in the current lists.
 ensure_packages() {
-    local -a wanted=(postgresql-15 rabbitmq-server nginx python3-grpcio python3-protobuf protobuf-compiler)
+    local -a wanted=(postgresql-15 rabbitmq-server nginx python3-grpcio python3-protobuf protobuf-compiler "$@")
     local -a missing=() present=()
     local pkg version candidate need_update=0 made_policy=0 log rc=0
     for pkg in "${wanted[@]}"; do

@@ -189,10 +189,15 @@ sealed class InstanceWriter
         var brandEnabled = new Dictionary<string, bool>(StringComparer.Ordinal);
         using (var read = new NpgsqlBatch(conn, tx))
         {
+            // The instance row locked, with the multipliers and brand flags in force, in one statement.
             read.BatchCommands.Add(Command("""
-                select state, owner_id, name, currency, allowed_brands, allowed_sources, template_id, start_at, end_at
-                from instances where id = $1 for update
-                """, instanceId));
+                select i.state, i.owner_id, i.name, i.currency, i.allowed_brands, i.allowed_sources, i.template_id, i.start_at, i.end_at,
+                    (select json_agg(json_build_array(scope, base_currency, multipliers::text, updated_at))
+                     from currency_tables where scope = '' or scope = any($2))::text,
+                    (select json_agg(json_build_array(o.id || ':' || b.id, o.enabled and b.enabled))
+                     from brands b join operators o on o.id = b.operator_id where o.id || ':' || b.id = any($2))::text
+                from instances i where i.id = $1 for update of i
+                """, instanceId, brands));
             read.BatchCommands.Add(Command("""
                 select pot_id, value, reseed_fund, seed_boost, drops::text from pots where instance_id = $1 order by position
                 """, instanceId));
@@ -211,17 +216,17 @@ sealed class InstanceWriter
                 from unnest($2::text[], $3::text[]) k(b, p)
                 cross join lateral (select * from opt_ins o where o.instance_id = $1 and o.brand_id = k.b and o.player_id = k.p) o
                 """, instanceId, contributions.Select(c => c.BrandId).ToArray(), contributions.Select(c => c.PlayerId).ToArray()));
-            read.BatchCommands.Add(Command("""
-                select scope, base_currency, multipliers::text, updated_at from currency_tables where scope = '' or scope = any($1)
-                """, (object)brands));
-            read.BatchCommands.Add(Command("""
-                select o.id || ':' || b.id, o.enabled and b.enabled
-                from brands b join operators o on o.id = b.operator_id where o.id || ':' || b.id = any($1)
-                """, (object)brands));
             using var r = read.ExecuteReader();
             if (r.Read())
+            {
                 instance = new InstanceRow(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetFieldValue<string[]>(4),
                     r.GetFieldValue<string[]>(5), r.GetGuid(6), r.IsDBNull(7) ? null : r.GetDateTime(7), r.IsDBNull(8) ? null : r.GetDateTime(8));
+                foreach (var c in JsonDocument.Parse(r.GetString(9)).RootElement.EnumerateArray())
+                    currencyRows.Add(new CurrencyEndpoints.Row(c[0].GetString()!, c[1].GetString()!, c[2].GetString()!, c[3].GetDateTime()));
+                if (!r.IsDBNull(10))
+                    foreach (var b in JsonDocument.Parse(r.GetString(10)).RootElement.EnumerateArray())
+                        brandEnabled[b[0].GetString()!] = b[1].GetBoolean();
+            }
             r.NextResult();
             while (r.Read())
                 pots.Add(PotDrops.Apply(new PotState(r.GetString(0), r.GetDecimal(1), r.GetDecimal(2)) { Boosts = r.GetDecimal(3) },
@@ -239,11 +244,6 @@ sealed class InstanceWriter
             r.NextResult();
             while (r.Read())
                 optIns[(r.GetString(0), r.GetString(1))] = new OptIn(r.GetBoolean(2), r.IsDBNull(3) ? null : r.GetDecimal(3), r.IsDBNull(4) ? null : r.GetString(4));
-            r.NextResult();
-            while (r.Read())
-                currencyRows.Add(new CurrencyEndpoints.Row(r.GetString(0), r.GetString(1), r.GetString(2), r.GetDateTime(3)));
-            r.NextResult();
-            while (r.Read()) brandEnabled[r.GetString(0)] = r.GetBoolean(1);
         }
 
         if (instance is null)
