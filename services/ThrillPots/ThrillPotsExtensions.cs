@@ -14,7 +14,6 @@ public static class ThrillPotsExtensions
     public static WebApplicationBuilder AddThrillPots(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddOptions<AdminOptions>().BindConfiguration("Admin");
         services.AddOptions<WriterOptions>().BindConfiguration("Contributions");
         services.AddOptions<TickerOptions>().BindConfiguration("Ticker");
         // Production draws come from the operating system's CSPRNG (design.md §4).

@@ -65,7 +65,13 @@ public sealed class Suite
                 env["Auth__Issuer"] = Edge;
                 env["Auth__JwksUri"] = $"http://127.0.0.1:{http["ThrillId"]}/.well-known/jwks.json";
             }
-            if (name == "ThrillGate") env["Service__GrpcPort"] = gateGrpc.ToString();
+            if (name == "ThrillGate")
+            {
+                env["Service__GrpcPort"] = gateGrpc.ToString();
+                env["Auth__Issuer"] = Edge;
+                env["Auth__JwksUri"] = $"http://127.0.0.1:{http["ThrillId"]}/.well-known/jwks.json";
+                env["Wallets__EncryptionKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+            }
             Processes[name] = ServiceProcess.Start(name, http[name], env);
         }
         await Task.WhenAll(Processes.Values.Select(p => p.WaitReadyAsync(TimeSpan.FromSeconds(120))));

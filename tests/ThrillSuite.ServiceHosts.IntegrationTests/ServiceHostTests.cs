@@ -30,7 +30,8 @@ public class ServiceHostTests
         Assert.That(process.Output, Does.Contain("Service:HttpPort"));
         Assert.That(process.Output, Does.Contain($"ConnectionStrings:{host.ToLowerInvariant()}"));
         if (host != "ReferenceWallet") Assert.That(process.Output, Does.Contain("ConnectionStrings:rabbitmq"));
-        if (host == "ThrillPots") Assert.That(process.Output, Does.Contain("Auth:Issuer"));
+        if (host is "ThrillPots" or "ThrillGate") Assert.That(process.Output, Does.Contain("Auth:Issuer"));
+        if (host == "ThrillGate") Assert.That(process.Output, Does.Contain("Wallets:EncryptionKey"));
     }
 
     [Test]
@@ -165,7 +166,6 @@ public class ServiceHostTests
         var env = Settings("ThrillPots", port);
         env.Remove("Diagnostics__Enabled");
         env["Grpc__Endpoints__thrillgate"] = "http://127.0.0.1:1";
-        env["Auth__Issuer"] = "http://127.0.0.1:1";
         await using var process = ServiceProcess.Start("ThrillPots", port, env);
         await process.WaitReadyAsync();
 
@@ -188,6 +188,9 @@ public class ServiceHostTests
             ["Diagnostics__Enabled"] = "true",
             [$"ConnectionStrings__{database}"] = TestEnvironment.UniqueDatabase("hosts_" + database, out var db),
             ["ConnectionStrings__rabbitmq"] = TestEnvironment.RabbitMq,
+            // No Thrill-ID runs here: its JWKS is only fetched when a token arrives.
+            ["Auth__Issuer"] = "http://127.0.0.1:1",
+            ["Wallets__EncryptionKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
         };
         databases.Add(db);
         return env;

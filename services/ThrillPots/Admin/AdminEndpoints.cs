@@ -10,7 +10,7 @@ public static class AdminEndpoints
         app.MapCurrencyEndpoints();
         app.MapTemplateEndpoints();
         app.MapInstanceEndpoints();
-        app.MapAuditEndpoints();
+        app.MapAuditEndpoints(Access.System);
         return app;
     }
 }

@@ -4,6 +4,7 @@ using Npgsql;
 using ThrillPots.Admin;
 using ThrillPots.Webhooks;
 using ThrillSuite.ServiceDefaults.Auth;
+using ThrillSuite.ServiceDefaults.Hosting;
 using ThrillSuite.ServiceDefaults.Http;
 
 namespace ThrillPots.Contributions;

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using ThrillPots.Admin;
 using ThrillPots.Contributions;
+using ThrillSuite.ServiceDefaults.Hosting;
 using ThrillSuite.ServiceDefaults.Secrets;
 
 namespace ThrillPots.Webhooks;

@@ -66,7 +66,11 @@ public static class ServiceDefaultsExtensions
             .AddCheck<DatabaseHealthCheck>("database", tags: ["ready"])
             .AddCheck<ShutdownHealthCheck>("accepting-work", tags: ["ready"]);
 
-        if (settings.Auth is { } auth) services.AddJwksTokenValidation(auth);
+        if (settings.Auth is { } auth)
+        {
+            services.AddJwksTokenValidation(auth);
+            services.AddOptions<ThrillSuite.ServiceDefaults.Admin.AdminOptions>().BindConfiguration("Admin");
+        }
         if (shape.Messaging) AddMessaging(builder, settings, messaging);
         builder.AddTelemetry(settings);
         return builder;

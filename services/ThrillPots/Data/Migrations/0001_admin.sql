@@ -1,6 +1,6 @@
 -- ThrillPots' admin model: operators and brands, contribution sources, currency multipliers, templates, instances and
--- their pots, and the audit log. Later kinds (community payouts, raffles, schedules, links, boosts, free bets) add
--- nullable columns or tables; the contribution ledger comes with the contribution path.
+-- their pots. Later kinds (community payouts, raffles, schedules, links, boosts, free bets) add
+-- nullable columns or tables; the contribution ledger comes with the contribution path; the audit log is a platform table (ThrillSuite.Data).
 
 create table operators (
     id             text primary key,
@@ -102,18 +102,3 @@ create table source_instances (
     foreign key (owner_id, source_id) references sources (owner_id, source_id)
 );
 create index source_instances_instance on source_instances (instance_id);
-
--- Every admin write, in the transaction of the change. owner_id null = a system-wide resource.
-create table audit_log (
-    id             bigint generated always as identity primary key,
-    at             timestamptz not null default now(),
-    actor_sub      text        not null,
-    actor_username text        null,
-    action         text        not null,
-    resource_type  text        not null,
-    resource_id    text        not null,
-    owner_id       text        null,
-    before         jsonb       null,
-    after          jsonb       null
-);
-create index audit_log_resource on audit_log (resource_id, id);

@@ -1,10 +1,12 @@
 using System.Text.Json;
 using Dapper;
 using Npgsql;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using ThrillSuite.ServiceDefaults.Auth;
 using ThrillSuite.ServiceDefaults.Http;
 
-namespace ThrillPots.Admin;
+namespace ThrillSuite.ServiceDefaults.Admin;
 
 /// <summary>Reads the audit log; rows of owners the caller may not act for are left out, system rows only for the platform.</summary>
 public static class AuditEndpoints
@@ -12,9 +14,10 @@ public static class AuditEndpoints
     public sealed record AuditDoc(long Id, long Timestamp, string ActorSub, string? ActorUsername, string Action, string ResourceType,
         string ResourceId, string? OwnerId, JsonElement? Before, JsonElement? After);
 
-    public static void MapAuditEndpoints(this WebApplication app)
+    /// <summary><c>GET {path}</c>, needing <c>{system}:audit:read</c>.</summary>
+    public static void MapAuditEndpoints(this WebApplication app, string system, string path = "/audit")
     {
-        app.MapGet("/audit", ListAsync).WithTags("Audit").RequirePermission(Access.System, "audit", write: false);
+        app.MapGet(path, ListAsync).WithTags("Audit").RequirePermission(system, "audit", write: false);
     }
 
     static async Task<IResult> ListAsync(string? resource_id, string? owner_id, int? limit, HttpContext http, NpgsqlDataSource db, CancellationToken ct)

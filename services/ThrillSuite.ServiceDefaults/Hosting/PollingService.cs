@@ -1,4 +1,7 @@
-namespace ThrillPots;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace ThrillSuite.ServiceDefaults.Hosting;
 
 /// <summary>
 /// A worker that drains a database queue: it runs rounds back to back while they come back full, otherwise waits for a

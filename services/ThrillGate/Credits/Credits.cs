@@ -1,0 +1,145 @@
+using Dapper;
+using MassTransit;
+using Npgsql;
+using ThrillGate.Debits;
+using ThrillGate.Wallets;
+using ThrillSuite.Contracts.Gate;
+using ThrillSuite.Contracts.Pots;
+using ThrillSuite.Data.Inbox;
+using ThrillSuite.Data.Outbox;
+using ThrillSuite.ServiceDefaults.Hosting;
+
+namespace ThrillGate.Credits;
+
+/// <summary>
+/// Takes in a win to pay: one credits row per win id (so a redelivered or re-published command changes nothing), committed
+/// with the inbox row before the message is acknowledged. Paying is the <see cref="CreditSender"/>'s job, from the table.
+/// </summary>
+public sealed class CreditWinConsumer(NpgsqlDataSource db, CreditSender sender, ILogger<CreditWinConsumer> logger)
+    : IdempotentConsumer<CreditWin>(db, logger)
+{
+    protected override async Task HandleAsync(ConsumeContext<CreditWin> context, NpgsqlTransaction transaction)
+    {
+        var m = context.Message;
+        var (_, brand) = ThrillSuite.ServiceDefaults.Auth.Permissions.ParseOwner(m.BrandId);
+        await transaction.Connection!.ExecuteAsync(new CommandDefinition("""
+            insert into credits (win_id, transaction_id, instance_id, pot_id, operator_id, brand_id, player_id, currency, amount, gameround_id)
+            values (@WinId, @TransactionId, @InstanceId, @PotId, @OperatorId, @brand, @PlayerId, @PlayerCurrency, @PlayerAmount, @GameroundId)
+            on conflict (win_id) do nothing
+            """, new { m.WinId, m.TransactionId, m.InstanceId, m.PotId, m.OperatorId, brand = brand ?? m.BrandId, m.PlayerId, m.PlayerCurrency,
+            m.PlayerAmount, m.GameroundId }, transaction, cancellationToken: context.CancellationToken));
+        sender.Wake();
+    }
+}
+
+/// <summary>
+/// Pays owed credits from the database (spec §4.3, design.md §6): each due credit is leased, sent with its fixed transaction
+/// id through the wallet's retries, and then marked paid (<see cref="WinCredited"/>), failed by a no-retry rule
+/// (<see cref="WinCreditFailed"/>), or pending and re-driven with backoff — forever, across restarts — until the wallet
+/// acknowledges it; <see cref="WinCreditPending"/> is published when a credit first becomes pending. A credit is never
+/// cancelled. The same loop re-drives pending debit cancels.
+/// </summary>
+public sealed class CreditSender(NpgsqlDataSource db, WalletStore store, WalletClient client, DebitLog debits, ILogger<CreditSender> logger)
+    : PollingService(logger)
+{
+    const int Batch = 50;
+    static readonly TimeSpan Lease = TimeSpan.FromMinutes(10);
+    protected override int RoundSize => Batch;
+
+    sealed record Due(Guid WinId, string TransactionId, Guid InstanceId, string OperatorId, string BrandId, string PlayerId, string Currency,
+        decimal Amount, string? GameroundId, string State, int Attempts);
+
+    public override async Task<int> RunOnceAsync(CancellationToken ct)
+    {
+        List<Due> due;
+        await using (var c = await db.OpenConnectionAsync(ct))
+            due = (await c.QueryAsync<Due>(new CommandDefinition("""
+                update credits d set next_attempt_at = now() + @Lease
+                from (select win_id from credits where state in ('queued', 'pending') and next_attempt_at <= now()
+                      order by next_attempt_at limit @Batch for update skip locked) due
+                where d.win_id = due.win_id
+                returning d.win_id as WinId, d.transaction_id as TransactionId, d.instance_id as InstanceId, d.operator_id as OperatorId,
+                          d.brand_id as BrandId, d.player_id as PlayerId, d.currency as Currency, d.amount as Amount, d.gameround_id as GameroundId,
+                          d.state as State, d.attempts as Attempts
+                """, new { Lease, Batch }, cancellationToken: ct))).ToList();
+        await Task.WhenAll(due.Select(d => PayAsync(d, ct)));
+        return due.Count + await debits.RedriveAsync(ct);
+    }
+
+    async Task PayAsync(Due d, CancellationToken ct)
+    {
+        var wallet = await store.ForBrandAsync(d.OperatorId, d.BrandId, ct);
+        if (wallet is null)
+        {
+            await FailAsync(d, null, null, $"No enabled wallet is configured for brand '{d.OperatorId}:{d.BrandId}'.");
+            return;
+        }
+        // Nothing to move (a win that rounds to zero in the player's currency): settled without a wallet call.
+        if (d.Amount == 0m)
+        {
+            await PaidAsync(d, null);
+            return;
+        }
+        try
+        {
+            var answer = await client.CallAsync(wallet, wallet.Definition.Endpoints.ContainsKey("transaction") ? "transaction" : "credit", new
+            {
+                player_id = d.PlayerId, transaction_id = d.TransactionId, transaction_type = "Credit", provider_id = Grpc.WalletsGrpc.ProviderId,
+                gameround_id = d.GameroundId, amount = d.Amount, currency = d.Currency, close_round = wallet.Definition.Config.MustCloseGamerounds,
+            }, null, ct);
+            await PaidAsync(d, answer.ValueKind == System.Text.Json.JsonValueKind.Object && answer.TryGetProperty("transaction_id", out var t) ? t.ToString() : null);
+        }
+        catch (WalletCallException ex) when (ex.Kind == WalletFailureKind.Refused && !ex.MustRetry)
+        {
+            await FailAsync(d, ex.Status, ex.Code, ex.Message);
+        }
+        catch (WalletCallException ex)
+        {
+            await PendingAsync(d, ex);
+        }
+    }
+
+    async Task PaidAsync(Due d, string? walletTransactionId)
+    {
+        await using var c = await db.OpenConnectionAsync();
+        await using var tx = await c.BeginTransactionAsync();
+        await c.ExecuteAsync(new CommandDefinition("""
+            update credits set state = 'paid', attempts = attempts + 1, paid_at = now(), wallet_transaction_id = @walletTransactionId,
+                last_error = null where win_id = @WinId
+            """, new { d.WinId, walletTransactionId }, tx));
+        await Outbox.EnqueueAsync(tx, new WinCredited(d.WinId, d.TransactionId, d.InstanceId, $"{d.OperatorId}:{d.BrandId}", d.PlayerId, d.Currency,
+            d.Amount, walletTransactionId, d.Attempts + 1, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
+        await tx.CommitAsync();
+    }
+
+    async Task PendingAsync(Due d, WalletCallException ex)
+    {
+        logger.LogWarning("Credit {TransactionId} of win {WinId} not acknowledged ({Error}); pending", d.TransactionId, d.WinId, ex.Message);
+        await using var c = await db.OpenConnectionAsync();
+        await using var tx = await c.BeginTransactionAsync();
+        // Backoff grows with the attempts (1 s, 2 s, 4 s … 5 min), with jitter so that a recovered wallet is not stormed.
+        var backoff = TimeSpan.FromMilliseconds(Math.Min(300_000, 1000 * Math.Pow(2, d.Attempts)) * (0.8 + Random.Shared.NextDouble() * 0.4));
+        await c.ExecuteAsync(new CommandDefinition("""
+            update credits set state = 'pending', attempts = attempts + 1, next_attempt_at = now() + @backoff, last_status = @Status,
+                last_code = @Code, last_error = @Message where win_id = @WinId
+            """, new { d.WinId, backoff, ex.Status, ex.Code, ex.Message }, tx));
+        if (d.State == "queued")
+            await Outbox.EnqueueAsync(tx, new WinCreditPending(d.WinId, d.TransactionId, d.InstanceId, $"{d.OperatorId}:{d.BrandId}", d.PlayerId, d.Currency,
+                d.Amount, ex.Message, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
+        await tx.CommitAsync();
+    }
+
+    async Task FailAsync(Due d, int? status, string? code, string reason)
+    {
+        logger.LogError("Credit {TransactionId} of win {WinId} refused without retry ({Reason}); it stays owed", d.TransactionId, d.WinId, reason);
+        await using var c = await db.OpenConnectionAsync();
+        await using var tx = await c.BeginTransactionAsync();
+        await c.ExecuteAsync(new CommandDefinition("""
+            update credits set state = 'failed', attempts = attempts + 1, last_status = @status, last_code = @code, last_error = @reason
+            where win_id = @WinId
+            """, new { d.WinId, status, code, reason }, tx));
+        await Outbox.EnqueueAsync(tx, new WinCreditFailed(d.WinId, d.TransactionId, d.InstanceId, $"{d.OperatorId}:{d.BrandId}", d.PlayerId, d.Currency,
+            d.Amount, status, code, reason, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
+        await tx.CommitAsync();
+    }
+}
