@@ -21,6 +21,9 @@ public static class ThrillPotsExtensions
         services.AddSingleton<ContributionEngine>();
         services.AddSingleton<Targets>();
         services.AddSingleton<ContributionService>();
+        services.AddSingleton<WalletDebits>();
+        services.AddSingleton<PendingDebitSweeper>();
+        services.AddHostedService(sp => sp.GetRequiredService<PendingDebitSweeper>());
         services.AddHostedService<ContributionDrain>();
         services.AddHostedService<Ticker>();
         services.AddOptions<WebhookOptions>().BindConfiguration("Webhooks")
@@ -44,6 +47,7 @@ public static class ThrillPotsExtensions
         app.MapAsyncContributionEndpoints();
         app.MapWebhookEndpoints();
         app.MapReconciliationEndpoints();
+        app.MapWinEndpoints();
         return app;
     }
 }

@@ -82,7 +82,7 @@ public class ContributionTests
     }
 
     [Test]
-    public async Task A_win_pays_the_pot_reseeds_it_and_announces_it_with_a_credit_command()
+    public async Task A_win_of_a_brand_without_wallet_integration_is_announced_and_withheld_for_the_operator_to_pay()
     {
         var jackpot = await Jackpots.CreateAsync(Jackpots.Template(magic: 1));
         var body = Jackpots.Body(jackpot, currency: "USD");
@@ -109,10 +109,12 @@ public class ContributionTests
         Assert.That(won.Seed, Is.EqualTo(10m));
         Assert.That(won.CurrencyMultipliers.Multipliers["USD"], Is.EqualTo(1.1m));
         Assert.That(won.Metadata?.GetProperty("bet_id").GetString(), Is.EqualTo("b-1"), "the contribution's metadata is echoed");
-        var credit = await Events.WaitAsync<CreditWin>(c => c.WinId == winId, "the CreditWin command");
-        Assert.That(credit.PlayerAmount, Is.EqualTo(11.02m));
-        Assert.That(credit.PlayerCurrency, Is.EqualTo("USD"));
-        Assert.That(credit.TransactionId, Is.EqualTo($"win-{winId:N}"));
+        Assert.That(won.WinWithheld, Is.True, "the brand settles with its players itself");
+        Assert.That(win.GetProperty("win_withheld").GetBoolean(), Is.True);
+        await using (var c = new Npgsql.NpgsqlConnection(Servers.PotsDatabase))
+            Assert.That(await Dapper.SqlMapper.ExecuteScalarAsync<long>(c,
+                "select count(*) from outbox_messages where message_type like '%CreditWin' and body->>'winId' = @id", new { id = winId.ToString() }),
+                Is.Zero, "no credit command: ThrillGate pays only wallet-integrated brands");
 
         var reconciliation = await Jackpots.ReconcileAsync(jackpot);
         Assert.That(reconciliation.GetProperty("balanced").GetBoolean(), Is.True, reconciliation.ToString());

@@ -8,8 +8,8 @@ using ThrillSuite.Contracts.Pots;
 namespace ThrillPots.IntegrationTests;
 
 /// <summary>
-/// A bus of the test's own on the shared RabbitMQ: it subscribes to every event ThrillPots publishes and plays ThrillGate's
-/// credit queue, keeping what arrived (with the MessageId, to see duplicates) for the tests to await.
+/// A bus of the test's own on the shared RabbitMQ: it subscribes to every event ThrillPots publishes,
+/// keeping what arrived (with the MessageId, to see duplicates) for the tests to await.
 /// </summary>
 public sealed class Events : IAsyncDisposable
 {
@@ -28,7 +28,6 @@ public sealed class Events : IAsyncDisposable
             bus.AddConsumer<Recorder<JackpotWon>>();
             bus.AddConsumer<Recorder<JackpotUpdated>>();
             bus.AddConsumer<Recorder<OptInChanged>>();
-            bus.AddConsumer<Recorder<CreditWin>>().Endpoint(e => e.Name = CreditWin.Queue);
             bus.UsingRabbitMq((context, rabbit) =>
             {
                 rabbit.Host(new Uri(TestEnvironment.RabbitMq));

@@ -14,7 +14,8 @@ public sealed class Servers
     public const string Admin = "admin@thrilltech.io";
     static readonly string[] Resources = ["operators", "sources", "currencies", "templates", "instances", "audit", "contributions"];
     static readonly string AdminPassword = "bootstrap-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(8));
-    static ServiceProcess thrillId = null!, thrillPots = null!;
+    static ServiceProcess thrillId = null!, thrillPots = null!, thrillGate = null!, wallet = null!;
+    static string gateDatabase = null!, walletDatabase = null!;
     static readonly string WebhookKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
     static string idDatabase = null!, potsDatabase = null!;
     static HttpClient id = null!;
@@ -24,6 +25,13 @@ public sealed class Servers
     public static int PotsGrpcPort { get; private set; }
     public static string PotsDatabase { get; private set; } = null!;
     public static Events Events { get; private set; } = null!;
+    /// <summary>ThrillGate (wallet adapter) and the reference wallet it calls, for wallet-integrated brands.</summary>
+    public static Api Gate { get; private set; } = null!;
+    public static Api Wallet { get; private set; } = null!;
+    public static readonly string WalletSecret = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
+    public static readonly string WalletAdminToken = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
+    public static int WalletPort { get; private set; }
+    static int gateGrpcPort;
     /// <summary>The platform organisation's bootstrap admin (*:*:write): acts for every owner, sets system currencies.</summary>
     public static string Platform { get; private set; } = null!;
     /// <summary>Organisation-level accounts of tpa and tpb holding thrillpots:*:write for every resource.</summary>
@@ -49,10 +57,33 @@ public sealed class Servers
             ["Bootstrap__AdminUser"] = Admin,
             ["Bootstrap__AdminPassword"] = AdminPassword,
         });
+        WalletPort = TestEnvironment.FreePort();
+        wallet = ServiceProcess.Start("ReferenceWallet", WalletPort, new Dictionary<string, string>
+        {
+            ["Service__BindAddress"] = "127.0.0.1",
+            ["Service__HttpPort"] = WalletPort.ToString(),
+            ["ConnectionStrings__referencewallet"] = TestEnvironment.UniqueDatabase("potswallet", out walletDatabase),
+            ["Wallet__Secret"] = WalletSecret,
+            ["Wallet__AdminToken"] = WalletAdminToken,
+        });
+        var gatePort = TestEnvironment.FreePort();
+        gateGrpcPort = TestEnvironment.FreePort();
+        thrillGate = ServiceProcess.Start("ThrillGate", gatePort, new Dictionary<string, string>
+        {
+            ["Service__BindAddress"] = "127.0.0.1",
+            ["Service__HttpPort"] = gatePort.ToString(),
+            ["Service__GrpcPort"] = gateGrpcPort.ToString(),
+            ["ConnectionStrings__thrillgate"] = TestEnvironment.UniqueDatabase("potsgate", out gateDatabase),
+            ["ConnectionStrings__rabbitmq"] = TestEnvironment.RabbitMq,
+            ["Auth__Issuer"] = thrillId.BaseUrl,
+            ["Wallets__EncryptionKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+        });
         PotsGrpcPort = TestEnvironment.FreePort();
         Events = await Events.StartAsync();
         thrillPots = StartPots(TestEnvironment.FreePort(), PotsGrpcPort, PotsDatabase = TestEnvironment.UniqueDatabase("potsadmin", out potsDatabase));
-        await Task.WhenAll(thrillId.WaitReadyAsync(), thrillPots.WaitReadyAsync());
+        await Task.WhenAll(thrillId.WaitReadyAsync(), thrillPots.WaitReadyAsync(), thrillGate.WaitReadyAsync(), wallet.WaitReadyAsync());
+        Gate = new Api(new HttpClient { BaseAddress = new Uri(thrillGate.BaseUrl) });
+        Wallet = new Api(new HttpClient { BaseAddress = new Uri(wallet.BaseUrl) });
 
         id = new HttpClient { BaseAddress = new Uri(thrillId.BaseUrl) };
         using (var login = await id.PostAsJsonAsync("/accounts/auth", new { username = Admin, password = AdminPassword }))
@@ -78,7 +109,7 @@ public sealed class Servers
             ["Service__GrpcPort"] = grpcPort.ToString(),
             ["ConnectionStrings__thrillpots"] = connectionString,
             ["ConnectionStrings__rabbitmq"] = TestEnvironment.RabbitMq,
-            ["Grpc__Endpoints__thrillgate"] = "http://127.0.0.1:1",
+            ["Grpc__Endpoints__thrillgate"] = $"http://127.0.0.1:{gateGrpcPort}",
             ["Auth__Issuer"] = thrillId.BaseUrl,
             ["Webhooks__EncryptionKey"] = WebhookKey,
             // Webhook tests watch retries: keep the backoff short.
@@ -110,6 +141,12 @@ public sealed class Servers
             if (Environment.GetEnvironmentVariable("THRILLSUITE_TEST_STATE_DIR") is { Length: > 0 } state)
                 await File.WriteAllTextAsync(Path.Combine(state, "logs", "thrillpots-integration.log"), thrillPots.Output);
         }
+        Gate?.Dispose();
+        Wallet?.Dispose();
+        if (thrillGate is not null) await thrillGate.DisposeAsync();
+        if (wallet is not null) await wallet.DisposeAsync();
+        if (gateDatabase is not null) await TestEnvironment.DropDatabaseAsync(gateDatabase);
+        if (walletDatabase is not null) await TestEnvironment.DropDatabaseAsync(walletDatabase);
         if (thrillId is not null) await thrillId.DisposeAsync();
         if (potsDatabase is not null) await TestEnvironment.DropDatabaseAsync(potsDatabase);
         if (idDatabase is not null) await TestEnvironment.DropDatabaseAsync(idDatabase);
@@ -130,6 +167,7 @@ public sealed class Servers
         var permissions = level is null ? [] : new[]
         {
             new { system_id = "thrillpots", permissions = Resources.Select(r => new { resource_id = r, permission = level }).ToArray() },
+            new { system_id = "thrillgate", permissions = new[] { "wallets", "credits", "audit" }.Select(r => new { resource_id = r, permission = level }).ToArray() },
         };
         var account = await IdAdminAsync("/admin/accounts", new { username, account_type = "Service", org_id = org, unit_id = unit, permissions });
         var client = await IdAdminAsync($"/admin/accounts/{account.GetProperty("id").GetString()}/clients", new { });

@@ -92,7 +92,10 @@ public sealed class WalletsGrpc(WalletStore store, WalletClient client, DebitLog
                 await debits.CancelAsync(wallet, request.PlayerId, transactionId, currency, amount, CancellationToken.None);
             else
                 await debits.RecordAsync(wallet.Definition, request.PlayerId, transactionId, currency, amount, "failed", ex.Message, CancellationToken.None);
-            throw Map(ex);
+            // Not UNAVAILABLE, which gRPC clients retry: this debit is over (cancelled), and a retry would meet the cancel.
+            throw ex.Kind is WalletFailureKind.Unreachable or WalletFailureKind.CircuitOpen
+                ? new RpcException(StatusCode.Aborted, ex.Message + " The debit was cancelled.")
+                : Map(ex);
         }
     }
 

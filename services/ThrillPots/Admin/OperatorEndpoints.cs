@@ -10,11 +10,12 @@ public static class OperatorEndpoints
 {
     public sealed record NewOperator(string? Id, string? Name, bool? Enabled);
     public sealed record NewBrand(string? Id, string? Name, bool? Enabled);
-    public sealed record BrandDoc(string Id, string Path, string Name, bool Enabled, long CreatedTimestamp);
+    public sealed record BrandDoc(string Id, string Path, string Name, bool Enabled, bool WalletIntegration, long CreatedTimestamp);
+    public sealed record WalletIntegrationBody(bool? Enabled);
     public sealed record OperatorDoc(string Id, string Path, string Name, bool Enabled, long CreatedTimestamp, IReadOnlyList<BrandDoc> Brands);
 
     sealed record OperatorRow(string Id, string Name, bool Enabled, DateTime CreatedAt);
-    sealed record BrandRow(string OperatorId, string Id, string Name, bool Enabled, DateTime CreatedAt);
+    sealed record BrandRow(string OperatorId, string Id, string Name, bool Enabled, bool WalletIntegration, DateTime CreatedAt);
 
     public static void MapOperatorEndpoints(this WebApplication app)
     {
@@ -29,6 +30,7 @@ public static class OperatorEndpoints
             SetEnabledAsync(operatorId, null, false, http, db, ct)).RequirePermission(Access.System, "operators", write: true);
         g.MapPost("/{operatorId}/brands/{brandId}/enable", (string operatorId, string brandId, HttpContext http, NpgsqlDataSource db, CancellationToken ct) =>
             SetEnabledAsync(operatorId, brandId, true, http, db, ct)).RequirePermission(Access.System, "operators", write: true);
+        g.MapPut("/{operatorId}/brands/{brandId}/wallet-integration", SetWalletIntegrationAsync).RequirePermission(Access.System, "operators", write: true);
         g.MapPost("/{operatorId}/brands/{brandId}/disable", (string operatorId, string brandId, HttpContext http, NpgsqlDataSource db, CancellationToken ct) =>
             SetEnabledAsync(operatorId, brandId, false, http, db, ct)).RequirePermission(Access.System, "operators", write: true);
     }
@@ -98,7 +100,7 @@ public static class OperatorEndpoints
         var operators = await c.QueryAsync<OperatorRow>(new CommandDefinition(
             "select id as Id, name as Name, enabled as Enabled, created_at as CreatedAt from operators order by id", cancellationToken: ct));
         var brands = (await c.QueryAsync<BrandRow>(new CommandDefinition(
-            "select operator_id as OperatorId, id as Id, name as Name, enabled as Enabled, created_at as CreatedAt from brands order by operator_id, id",
+            "select operator_id as OperatorId, id as Id, name as Name, enabled as Enabled, wallet_integration as WalletIntegration, created_at as CreatedAt from brands order by operator_id, id",
             cancellationToken: ct))).ToLookup(b => b.OperatorId);
         return Results.Ok(operators.Select(o => Visible(http, Doc(o, brands[o.Id]))).OfType<OperatorDoc>().ToList());
     }
@@ -124,6 +126,30 @@ public static class OperatorEndpoints
         return Results.Ok(Visible(http, after));
     }
 
+    /// <summary>
+    /// Wallet integration of a brand (issue 5): on, contributions are debited from the player's wallet through ThrillGate and
+    /// wins credited; off, the operator settles both (wins are withheld from automatic payment). ThrillGate must hold an
+    /// enabled wallet for the brand before this is switched on, or its contributions are refused.
+    /// </summary>
+    static async Task<IResult> SetWalletIntegrationAsync(string operatorId, string brandId, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
+    {
+        var (body, error) = await JsonBody.ReadAsync<WalletIntegrationBody>(http.Request);
+        if (error is not null) return error;
+        if (body!.Enabled is not bool enabled) return Problems.BadRequest("enabled", "Required: true or false.");
+        var owner = $"{operatorId}:{brandId}";
+        if (!http.MayActFor(owner)) return TokenValidation.Forbidden($"The caller may not act for '{owner}'.");
+        await using var c = await db.OpenConnectionAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
+        var before = await LoadAsync(c, tx, operatorId, ct, forUpdate: true);
+        if (before is null || before.Brands.All(b => b.Id != brandId)) return Problems.NotFound($"No brand '{owner}'.");
+        await c.ExecuteAsync(new CommandDefinition("update brands set wallet_integration = @enabled where operator_id = @operatorId and id = @brandId",
+            new { enabled, operatorId, brandId }, tx, cancellationToken: ct));
+        var after = (await LoadAsync(c, tx, operatorId, ct))!;
+        await Audit.WriteAsync(c, tx, http.User, "brand.wallet_integration", "brand", owner, owner, before, after, ct);
+        await tx.CommitAsync(ct);
+        return Results.Ok(after.Brands.Single(b => b.Id == brandId));
+    }
+
     /// <summary>The operator as the caller may see it: everything when it may act for the operator, else only its own brands.</summary>
     static OperatorDoc? Visible(HttpContext http, OperatorDoc doc)
     {
@@ -139,7 +165,7 @@ public static class OperatorEndpoints
             new { operatorId }, tx, cancellationToken: ct));
         if (op is null) return null;
         var brands = await c.QueryAsync<BrandRow>(new CommandDefinition(
-            "select operator_id as OperatorId, id as Id, name as Name, enabled as Enabled, created_at as CreatedAt from brands where operator_id = @operatorId order by id",
+            "select operator_id as OperatorId, id as Id, name as Name, enabled as Enabled, wallet_integration as WalletIntegration, created_at as CreatedAt from brands where operator_id = @operatorId order by id",
             new { operatorId }, tx, cancellationToken: ct));
         return Doc(op, brands);
     }
@@ -157,5 +183,5 @@ public static class OperatorEndpoints
 
     static OperatorDoc Doc(OperatorRow o, IEnumerable<BrandRow> brands) =>
         new(o.Id, o.Id, o.Name, o.Enabled, Time.Ms(o.CreatedAt),
-            [.. brands.Select(b => new BrandDoc(b.Id, $"{o.Id}:{b.Id}", b.Name, b.Enabled, Time.Ms(b.CreatedAt)))]);
+            [.. brands.Select(b => new BrandDoc(b.Id, $"{o.Id}:{b.Id}", b.Name, b.Enabled, b.WalletIntegration, Time.Ms(b.CreatedAt)))]);
 }

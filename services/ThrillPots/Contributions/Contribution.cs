@@ -25,9 +25,16 @@ public sealed record Contribution(
 {
     public string OperatorId => BrandId[..BrandId.IndexOf(':')];
 
+    /// <summary>Set when the player's wallet was debited for it (a wallet-integrated brand): the amount taken, in the player's
+    /// currency, is the contribution's value; not part of <see cref="Hash"/>.</summary>
+    public Prepaid? Prepaid { get; init; }
+
     public byte[] Hash { get; } = SHA256.HashData(Encoding.UTF8.GetBytes(
         $"{Currency}\n{DropCommitments.FormatValue(BaseWager)}\n{PlayerCountry}\n{MetadataJson}"));
 }
+
+/// <summary>A debit taken from the player's wallet for a contribution: its amount (player currency) and wallet transaction id.</summary>
+public sealed record Prepaid(decimal Amount, string TransactionId);
 
 /// <summary>What happened to one contribution on one instance.</summary>
 public static class Outcomes
@@ -42,14 +49,15 @@ public static class Reasons
     public const string NotFound = "not_found", InstanceNotActive = "instance_not_active", BrandNotAllowed = "brand_not_allowed",
         SourceNotAllowed = "source_not_allowed", NotOptedIn = "not_opted_in", CurrencyNotSupported = "currency_not_supported",
         BrandDisabled = "brand_disabled", KeyConflict = "key_conflict", Forbidden = "forbidden", Unavailable = "unavailable",
-        Invalid = "invalid";
+        Invalid = "invalid", TokenRequired = "player_token_required", TokenInvalid = "player_token_invalid", PlayerMismatch = "player_mismatch",
+        WalletRefused = "wallet_refused", WalletUnavailable = "wallet_unavailable", WalletNotConfigured = "wallet_not_configured";
 
     public static int HttpStatus(string? reason) => reason switch
     {
         NotFound => StatusCodes.Status404NotFound,
         Forbidden => StatusCodes.Status403Forbidden,
-        CurrencyNotSupported or Invalid => StatusCodes.Status400BadRequest,
-        Unavailable => StatusCodes.Status503ServiceUnavailable,
+        CurrencyNotSupported or Invalid or TokenRequired => StatusCodes.Status400BadRequest,
+        Unavailable or WalletUnavailable => StatusCodes.Status503ServiceUnavailable,
         _ => StatusCodes.Status409Conflict,
     };
 }
@@ -103,4 +111,17 @@ public sealed record PotDrops(DropCommitment? Value, DropCommitment? Time, strin
             LastEligibleContributionId = drops.LastEligibleContributionId, LastEligibleAtMs = drops.LastEligibleAtMs,
         };
     }
+}
+
+public static class ContributionValues
+{
+    /// <summary>
+    /// A contribution's value in the jackpot currency (design.md §4): the player's preferred value when opted in with one
+    /// (in the currency it was chosen in, converted), else the template's <c>Fixed</c>.
+    /// </summary>
+    public static decimal InJackpotCurrency(ThrillPots.Templates.TemplateDefinition template, bool optedIn, decimal? preferred, string? preferredCurrency,
+        MultiplierSet set, string jackpotCurrency) =>
+        optedIn && preferred is decimal value
+            ? set.Convert(value, preferredCurrency ?? jackpotCurrency, jackpotCurrency)
+            : template.ContributionRules?.ContributionType?.Fixed ?? 0m;
 }

@@ -86,7 +86,8 @@ public static class ContributionEndpoints
         if (r.InstanceState is { } state) extensions["state"] = state;
         var status = Reasons.HttpStatus(r.Reason);
         if (status == StatusCodes.Status400BadRequest)
-            return Results.ValidationProblem(new Dictionary<string, string[]> { ["currency"] = [r.Detail ?? ""] }, detail: r.Detail, extensions: extensions);
+            return Results.ValidationProblem(new Dictionary<string, string[]> { [r.Reason == Reasons.TokenRequired ? "token" : "currency"] = [r.Detail ?? ""] },
+                detail: r.Detail, extensions: extensions);
         var problem = Results.Problem(statusCode: status, title: Title(status), detail: r.Detail, extensions: extensions);
         return status == StatusCodes.Status503ServiceUnavailable ? new RetryAfter(problem) : problem;
     }

@@ -6,7 +6,7 @@ namespace ThrillPots.Contributions;
 /// linked instances join the main one here). <paramref name="mayActFor"/> is the caller's owner check (done before an
 /// asynchronous request is accepted, so its worker passes everything).
 /// </summary>
-public sealed class ContributionService(Targets targets, ContributionEngine engine)
+public sealed class ContributionService(Targets targets, ContributionEngine engine, WalletDebits wallets)
 {
     public async Task<IReadOnlyList<ContributionResult>> ContributeAsync(ContributionRequest request, Func<string, bool> mayActFor, CancellationToken ct)
     {
@@ -26,6 +26,9 @@ public sealed class ContributionService(Targets targets, ContributionEngine engi
                     $"Source '{request.TargetId}' of '{c.BrandId}' feeds no jackpot instance that allows the brand and the source.")];
             instanceId = resolved;
         }
+        // A wallet-integrated brand's contribution is paid for first (design.md §6); the others are settled by the operator.
+        if (await wallets.IntegratedAsync(c.BrandId, ct))
+            return [await wallets.ContributeAsync(instanceId, c, debited => engine.SubmitAsync(instanceId, debited), ct)];
         return [await engine.SubmitAsync(instanceId, c)];
     }
 }

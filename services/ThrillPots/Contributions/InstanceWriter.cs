@@ -167,8 +167,9 @@ sealed class InstanceWriter
     sealed record OptIn(bool OptedIn, decimal? PreferredValue, string? PreferredCurrency);
     sealed record NewRow(Guid Id, WorkItem Item, Contribution C, EngineResult Applied, decimal PlayerValue, MultiplierSet Set,
         decimal PlayerMultiplier, decimal JackpotMultiplier, List<WinSummary> Wins);
+    /// <summary>A win; <see cref="Withheld"/> when the brand has no wallet integration: the operator pays it, ThrillGate does not.</summary>
     sealed record WinRecord(Guid Id, PotWin Win, string BrandId, string PlayerId, string? SourceId, string? GameroundId, Guid? ContributionId,
-        string PlayerCurrency, decimal PlayerWinAmount, MultiplierSet Set, string? MetadataJson, ActivityContext Parent);
+        string PlayerCurrency, decimal PlayerWinAmount, MultiplierSet Set, string? MetadataJson, ActivityContext Parent, bool Withheld);
 
     ContributionResult[] Process(List<WorkItem> batch)
     {
@@ -187,6 +188,7 @@ sealed class InstanceWriter
         var optIns = new Dictionary<(string, string), OptIn>();
         var currencyRows = new List<CurrencyEndpoints.Row>();
         var brandEnabled = new Dictionary<string, bool>(StringComparer.Ordinal);
+        var walletBrands = new HashSet<string>(StringComparer.Ordinal);
         using (var read = new NpgsqlBatch(conn, tx))
         {
             // The instance row locked, with the multipliers and brand flags in force, in one statement.
@@ -194,7 +196,7 @@ sealed class InstanceWriter
                 select i.state, i.owner_id, i.name, i.currency, i.allowed_brands, i.allowed_sources, i.template_id, i.start_at, i.end_at,
                     (select json_agg(json_build_array(scope, base_currency, multipliers::text, updated_at))
                      from currency_tables where scope = '' or scope = any($2))::text,
-                    (select json_agg(json_build_array(o.id || ':' || b.id, o.enabled and b.enabled))
+                    (select json_agg(json_build_array(o.id || ':' || b.id, o.enabled and b.enabled, b.wallet_integration))
                      from brands b join operators o on o.id = b.operator_id where o.id || ':' || b.id = any($2))::text
                 from instances i where i.id = $1 for update of i
                 """, instanceId, brands));
@@ -225,7 +227,10 @@ sealed class InstanceWriter
                     currencyRows.Add(new CurrencyEndpoints.Row(c[0].GetString()!, c[1].GetString()!, c[2].GetString()!, c[3].GetDateTime()));
                 if (!r.IsDBNull(10))
                     foreach (var b in JsonDocument.Parse(r.GetString(10)).RootElement.EnumerateArray())
+                    {
                         brandEnabled[b[0].GetString()!] = b[1].GetBoolean();
+                        if (b[2].GetBoolean()) walletBrands.Add(b[0].GetString()!);
+                    }
             }
             r.NextResult();
             while (r.Read())
@@ -257,7 +262,6 @@ sealed class InstanceWriter
         var defaults = currencyRows.Single(c => c.Scope == "");
         var sets = brands.ToDictionary(b => b, b => CurrencyEndpoints.Effective(defaults, currencyRows.FirstOrDefault(c => c.Scope == b)));
         var optInRequired = definition.ContributionRules?.OptInRequired == true;
-        var fixedValue = definition.ContributionRules?.ContributionType?.Fixed ?? 0m;
 
         // MustDropByTime deadlines that passed before this batch are settled first (design.md §4).
         var winRecords = new List<WinRecord>();
@@ -300,21 +304,23 @@ sealed class InstanceWriter
 
             var set = sets[c.BrandId];
             var optIn = optIns.GetValueOrDefault((c.BrandId, c.PlayerId));
-            var value = optIn is { OptedIn: true, PreferredValue: decimal preferred }
-                ? set.Convert(preferred, optIn.PreferredCurrency ?? jackpotCurrency, jackpotCurrency)
-                : fixedValue;
+            // A debited contribution is worth exactly what the wallet took from the player.
+            var value = c.Prepaid is { } prepaid
+                ? set.Convert(prepaid.Amount, c.Currency, jackpotCurrency)
+                : ContributionValues.InJackpotCurrency(definition, optIn?.OptedIn == true, optIn?.PreferredValue, optIn?.PreferredCurrency, set, jackpotCurrency);
             var id = Guid.CreateVersion7();
             var applied = InstanceMath.ApplyContribution(definition, pots, value, random, now, id.ToString());
             pots = [.. applied.Pots];
-            var row = new NewRow(id, batch[i], c, applied, set.Convert(applied.Value, jackpotCurrency, c.Currency), set,
+            var row = new NewRow(id, batch[i], c, applied, c.Prepaid?.Amount ?? set.Convert(applied.Value, jackpotCurrency, c.Currency), set,
                 set.MultiplierOf(c.Currency), set.MultiplierOf(jackpotCurrency), []);
             foreach (var win in applied.Wins)
             {
                 var record = new WinRecord(Guid.CreateVersion7(), win, c.BrandId, c.PlayerId, c.SourceId, c.GameroundId, id, c.Currency,
-                    Money.RoundDown(set.Convert(win.WinAmount, jackpotCurrency, c.Currency), c.Currency), set, c.MetadataJson, batch[i].Parent);
+                    Money.RoundDown(set.Convert(win.WinAmount, jackpotCurrency, c.Currency), c.Currency), set, c.MetadataJson, batch[i].Parent,
+                    Withheld: !walletBrands.Contains(c.BrandId));
                 winRecords.Add(record);
                 row.Wins.Add(new WinSummary(record.Id, win.PotId, win.WinAmount, record.PlayerWinAmount, win.Seed, win.SeedDeficit,
-                    win.Trigger.ToString(), WinWithheld: false));
+                    win.Trigger.ToString(), record.Withheld));
             }
             fresh.Add(row);
             results[i] = new ContributionResult(instanceId, Outcomes.Accepted, ContributionId: id, JackpotCurrency: jackpotCurrency,
@@ -341,12 +347,12 @@ sealed class InstanceWriter
                 write.BatchCommands.Add(Command("""
                     insert into contributions (id, instance_id, brand_id, player_id, gameround_id, request_hash, source_id, player_country,
                         player_currency, base_wager, value, player_value, base_currency, player_multiplier, jackpot_multiplier, house_share,
-                        pot_shares, metadata, wins, created_at)
+                        pot_shares, metadata, wins, debit_transaction_id, created_at)
                     select u.id, $1, u.b, u.p, u.g, u.h, u.s, u.c, u.cur, u.w, u.v, u.pv, u.bc, u.pm, u.jm, u.hs, u.ps::numeric[], u.md::jsonb,
-                        u.wn::jsonb, $2
+                        u.wn::jsonb, u.dt, $2
                     from unnest($3::uuid[], $4::text[], $5::text[], $6::text[], $7::bytea[], $8::text[], $9::text[], $10::text[], $11::numeric[],
                         $12::numeric[], $13::numeric[], $14::text[], $15::numeric[], $16::numeric[], $17::numeric[], $18::text[], $19::text[],
-                        $20::text[]) as u(id, b, p, g, h, s, c, cur, w, v, pv, bc, pm, jm, hs, ps, md, wn)
+                        $20::text[], $21::text[]) as u(id, b, p, g, h, s, c, cur, w, v, pv, bc, pm, jm, hs, ps, md, wn, dt)
                     """, instanceId, now.UtcDateTime, fresh.Select(r => r.Id).ToArray(), fresh.Select(r => r.C.BrandId).ToArray(),
                     fresh.Select(r => r.C.PlayerId).ToArray(), fresh.Select(r => r.C.GameroundId).ToArray(), fresh.Select(r => r.C.Hash).ToArray(),
                     fresh.Select(r => r.C.SourceId).ToArray(), fresh.Select(r => r.C.PlayerCountry).ToArray(), fresh.Select(r => r.C.Currency).ToArray(),
@@ -354,7 +360,8 @@ sealed class InstanceWriter
                     fresh.Select(r => r.Set.BaseCurrency).ToArray(), fresh.Select(r => r.PlayerMultiplier).ToArray(),
                     fresh.Select(r => r.JackpotMultiplier).ToArray(), fresh.Select(r => r.Applied.HouseShare).ToArray(),
                     fresh.Select(r => ArrayLiteral(r.Applied.Shares)).ToArray(), fresh.Select(r => r.C.MetadataJson).ToArray(),
-                    fresh.Select(r => r.Wins.Count == 0 ? null : JsonSerializer.Serialize(r.Wins, Audit.Json)).ToArray()));
+                    fresh.Select(r => r.Wins.Count == 0 ? null : JsonSerializer.Serialize(r.Wins, Audit.Json)).ToArray(),
+                    fresh.Select(r => r.C.Prepaid?.TransactionId).ToArray()));
             write.BatchCommands.Add(Command("""
                 update pots p set value = u.v, reseed_fund = u.f, seed_boost = u.b, drops = u.d::jsonb, version = p.version + 1,
                     updated_at = now(), last_win_at = case when u.w then now() else p.last_win_at end
@@ -435,8 +442,10 @@ sealed class InstanceWriter
         var playerAmount = set.Multipliers.ContainsKey(c.Currency) || c.Currency == set.BaseCurrency
             ? Money.RoundDown(set.Convert(win.WinAmount, jackpotCurrency, c.Currency), c.Currency)
             : 0m;
+        var integrated = conn.ExecuteScalar<bool>("select coalesce((select wallet_integration from brands where operator_id || ':' || id = @BrandId), false)",
+            new { c.BrandId }, tx);
         return new WinRecord(Guid.CreateVersion7(), win, c.BrandId, c.PlayerId, c.SourceId, c.GameroundId, id, c.Currency, playerAmount, set,
-            c.Metadata, default);
+            c.Metadata, default, Withheld: !integrated);
     }
 
     /// <summary>The win row, the JackpotWon event and the CreditWin command, in the batch's transaction, traced under the winning call.</summary>
@@ -453,20 +462,22 @@ sealed class InstanceWriter
                 reveals, win_withheld, created_at)
             values (@Id, @instanceId, @PotId, @ContributionId, @BrandId, @PlayerId, @SourceId, @GameroundId, @trigger, @ValueBeforeWin,
                 @WinAmount, @Remainder, @Seed, @SeedDeficit, @FromReseedFund, @FromBoosts, @jackpotCurrency, @PlayerCurrency, @PlayerWinAmount,
-                cast(@reveals as jsonb), false, @at)
+                cast(@reveals as jsonb), @Withheld, @at)
             """, new
         {
             w.Id, instanceId, w.Win.PotId, w.ContributionId, w.BrandId, w.PlayerId, w.SourceId, w.GameroundId, trigger = w.Win.Trigger.ToString(),
             w.Win.ValueBeforeWin, w.Win.WinAmount, w.Win.Remainder, w.Win.Seed, w.Win.SeedDeficit, w.Win.FromReseedFund, w.Win.FromBoosts,
             jackpotCurrency = instance.Currency, w.PlayerCurrency, w.PlayerWinAmount, reveals = JsonSerializer.Serialize(reveals, Audit.Json),
-            at = now.UtcDateTime,
+            at = now.UtcDateTime, w.Withheld,
         }, tx));
         JsonElement? metadata = w.MetadataJson is null ? null : JsonDocument.Parse(w.MetadataJson).RootElement.Clone();
         Outbox.EnqueueAsync(tx, new JackpotWon(w.Id, instance.OwnerId, w.BrandId, w.PlayerId, w.SourceId, instanceId, instance.Name,
             instance.Currency, now.ToUnixTimeMilliseconds(), w.Win.PotId, w.Win.WinAmount,
-            new CurrencyMultipliers(w.BrandId, w.Set.BaseCurrency, w.Set.Multipliers), instance.AllowedSources, w.Win.Seed, WinWithheld: false,
+            new CurrencyMultipliers(w.BrandId, w.Set.BaseCurrency, w.Set.Multipliers), instance.AllowedSources, w.Win.Seed, w.Withheld,
             w.Win.SeedDeficit, CommunityWinners: null, metadata, w.GameroundId, w.ContributionId, w.Win.Trigger.ToString(), w.PlayerCurrency,
             w.PlayerWinAmount, reveals)).GetAwaiter().GetResult();
+        // Without wallet integration the operator pays its players itself: the win stays withheld, owed, for it to settle.
+        if (w.Withheld) return;
         var (operatorId, _) = ThrillSuite.ServiceDefaults.Auth.Permissions.ParseOwner(w.BrandId);
         Outbox.SendAsync(tx, CreditWin.Queue, new CreditWin(w.Id, TransactionId(w.Id), instanceId, w.Win.PotId, operatorId, w.BrandId,
             w.PlayerId, instance.Currency, w.Win.WinAmount, w.PlayerCurrency, w.PlayerWinAmount, w.GameroundId, w.ContributionId)).GetAwaiter().GetResult();

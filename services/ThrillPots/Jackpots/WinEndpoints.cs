@@ -1,0 +1,39 @@
+using Dapper;
+using Npgsql;
+using ThrillSuite.ServiceDefaults.Auth;
+using ThrillSuite.ServiceDefaults.Http;
+
+namespace ThrillPots.Jackpots;
+
+/// <summary>An instance's wins with their payout: owed, paid, pending or failed, and whether they are withheld.</summary>
+public static class WinEndpoints
+{
+    public sealed record WinDoc(Guid Id, string PotId, Guid? ContributionId, string BrandId, string PlayerId, string? GameroundId, string Trigger,
+        decimal WinAmount, string JackpotCurrency, decimal PlayerWinAmount, string PlayerCurrency, decimal Seed, decimal SeedDeficit,
+        bool WinWithheld, string PayoutStatus, long Timestamp);
+
+    sealed record Row(Guid Id, string PotId, Guid? ContributionId, string BrandId, string PlayerId, string? GameroundId, string Trigger,
+        decimal WinAmount, string JackpotCurrency, decimal PlayerWinAmount, string PlayerCurrency, decimal Seed, decimal SeedDeficit,
+        bool WinWithheld, string PayoutStatus, DateTime CreatedAt);
+
+    public static void MapWinEndpoints(this WebApplication app) =>
+        app.MapGet("/instances/{id:guid}/wins", ListAsync).WithTags("Instances").RequirePermission(Admin.Access.System, "instances", write: false);
+
+    static async Task<IResult> ListAsync(Guid id, string? payout_status, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
+    {
+        await using var c = await db.OpenConnectionAsync(ct);
+        var owner = await c.ExecuteScalarAsync<string?>(new CommandDefinition("select owner_id from instances where id = @id", new { id }, cancellationToken: ct));
+        if (owner is null) return Problems.NotFound($"No instance {id}.");
+        if (!http.MayActFor(owner)) return TokenValidation.Forbidden($"The instance belongs to '{owner}'.");
+        var rows = await c.QueryAsync<Row>(new CommandDefinition("""
+            select id as Id, pot_id as PotId, contribution_id as ContributionId, brand_id as BrandId, player_id as PlayerId, gameround_id as GameroundId,
+                   trigger as Trigger, win_amount as WinAmount, jackpot_currency as JackpotCurrency, player_win_amount as PlayerWinAmount,
+                   player_currency as PlayerCurrency, seed as Seed, seed_deficit as SeedDeficit, win_withheld as WinWithheld,
+                   payout_status as PayoutStatus, created_at as CreatedAt
+            from wins where instance_id = @id and (@payout_status::text is null or payout_status = @payout_status)
+            order by created_at desc limit 1000
+            """, new { id, payout_status }, cancellationToken: ct));
+        return Results.Ok(rows.Select(r => new WinDoc(r.Id, r.PotId, r.ContributionId, r.BrandId, r.PlayerId, r.GameroundId, r.Trigger, r.WinAmount,
+            r.JackpotCurrency, r.PlayerWinAmount, r.PlayerCurrency, r.Seed, r.SeedDeficit, r.WinWithheld, r.PayoutStatus, Time.Ms(r.CreatedAt))).ToList());
+    }
+}
