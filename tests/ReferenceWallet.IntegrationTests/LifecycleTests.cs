@@ -53,4 +53,39 @@ public class LifecycleTests
             Assert.That(lateDebit.Code, Is.EqualTo("TRANSACTION_CANCELLED"));
         }
     }
+
+    [Test]
+    public async Task Configured_players_are_created_once_and_keep_their_balance_across_restarts()
+    {
+        var (secret, admin) = (WalletService.NewSecret(), WalletService.NewSecret());
+        var player = new Player("seed-" + Guid.NewGuid().ToString("N")[..8], "seed-token-" + Guid.NewGuid().ToString("N"), "EUR");
+        Dictionary<string, string> Seed(decimal balance) => new()
+        {
+            ["Wallet__Players__0__Id"] = player.Id, ["Wallet__Players__0__Token"] = player.Token, ["Wallet__Players__0__Currency"] = "EUR",
+            ["Wallet__Players__0__Balance"] = balance.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Wallet__Players__0__OperatorId"] = WalletClient.OperatorId, ["Wallet__Players__0__BrandId"] = WalletClient.BrandId,
+        };
+        await using (var first = await WalletService.StartAsync(connectionString, secret, admin, Seed(50m)))
+        using (var wallet = new WalletClient(first.BaseUrl, secret, admin))
+        {
+            Assert.That(await wallet.BalanceOfAsync(player), Is.EqualTo(50m));
+            await wallet.DebitAsync(player, "tx-" + Guid.NewGuid().ToString("N"), 5m);
+        }
+        await using var second = await WalletService.StartAsync(connectionString, secret, admin, Seed(999m));
+        using var again = new WalletClient(second.BaseUrl, secret, admin);
+        Assert.That(await again.BalanceOfAsync(player), Is.EqualTo(45m), "an existing player is not reset by the configuration");
+        Assert.That((await again.AuthenticateAsync(player.Token)).Status, Is.EqualTo(HttpStatusCode.OK));
+    }
+
+    [Test]
+    public async Task A_malformed_configured_player_stops_start_up_naming_it()
+    {
+        await using var process = WalletService.Start(connectionString, WalletService.NewSecret(), WalletService.NewSecret(), new Dictionary<string, string>
+        {
+            ["Wallet__Players__0__Id"] = "p", ["Wallet__Players__0__Token"] = "t", ["Wallet__Players__0__Currency"] = "EUR",
+            ["Wallet__Players__0__Balance"] = "-5", ["Wallet__Players__0__OperatorId"] = "op", ["Wallet__Players__0__BrandId"] = "b",
+        });
+        Assert.That(await process.WaitForExitAsync(TimeSpan.FromSeconds(60)), Is.EqualTo(2), process.Output);
+        Assert.That(process.Output, Does.Contain("Wallet:Players:0"));
+    }
 }

@@ -28,7 +28,7 @@ public sealed class WalletService
 
     public static string NewSecret() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
 
-    public static ServiceProcess Start(string connectionString, string? secret, string adminToken)
+    public static ServiceProcess Start(string connectionString, string? secret, string adminToken, IReadOnlyDictionary<string, string>? extra = null)
     {
         var httpPort = TestEnvironment.FreePort();
         var settings = new Dictionary<string, string>
@@ -39,12 +39,14 @@ public sealed class WalletService
             ["Wallet__AdminToken"] = adminToken,
         };
         if (secret is not null) settings["Wallet__Secret"] = secret;
+        foreach (var (key, value) in extra ?? new Dictionary<string, string>()) settings[key] = value;
         return ServiceProcess.Start("ReferenceWallet", httpPort, settings);
     }
 
-    public static async Task<ServiceProcess> StartAsync(string connectionString, string secret, string adminToken)
+    public static async Task<ServiceProcess> StartAsync(string connectionString, string secret, string adminToken,
+        IReadOnlyDictionary<string, string>? extra = null)
     {
-        var started = Start(connectionString, secret, adminToken);
+        var started = Start(connectionString, secret, adminToken, extra);
         try
         {
             await started.WaitReadyAsync();

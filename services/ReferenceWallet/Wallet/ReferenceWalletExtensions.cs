@@ -13,6 +13,7 @@ public static class ReferenceWalletExtensions
         services.AddSingleton<Ledger>();
         services.AddSingleton<Players>();
         services.AddSingleton<FaultInjector>();
+        services.AddSingleton<ThrillSuite.ServiceDefaults.Hosting.IStartupTask, SeedPlayers>();
         return services;
     }
 

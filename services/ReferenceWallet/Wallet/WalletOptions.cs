@@ -16,6 +16,10 @@ public sealed record WalletOptions
 
     /// <summary>Largest request body accepted; the whole body is read once to check its signature.</summary>
     public int MaxBodyBytes { get; init; } = 1024 * 1024;
+
+    /// <summary>Players to create at start when they do not exist (<c>Wallet:Players:N:Id</c>, <c>Token</c>, <c>Currency</c>, <c>Balance</c>,
+    /// <c>OperatorId</c>, <c>BrandId</c>, <c>Nickname</c>).</summary>
+    public List<ReferenceWallet.Simulation.SeedPlayer> Players { get; init; } = [];
 }
 
 internal sealed class WalletOptionsValidator : IValidateOptions<WalletOptions>
