@@ -43,7 +43,10 @@ public sealed class CreditSender(NpgsqlDataSource db, WalletStore store, WalletC
     : PollingService(logger)
 {
     const int Batch = 50;
-    static readonly TimeSpan Lease = TimeSpan.FromMinutes(10);
+    /// <summary>Held while the wallet is looked up; then for as long as that wallet's call can take (<see cref="HoldAsync"/>).</summary>
+    static readonly TimeSpan Lease = TimeSpan.FromMinutes(1);
+    /// <summary>Beyond the wallet's longest call: time to record the outcome.</summary>
+    static readonly TimeSpan LeaseMargin = TimeSpan.FromSeconds(5);
     protected override int RoundSize => Batch;
 
     sealed record Due(Guid WinId, string TransactionId, Guid InstanceId, string OperatorId, string BrandId, string PlayerId, string Currency,
@@ -80,6 +83,7 @@ public sealed class CreditSender(NpgsqlDataSource db, WalletStore store, WalletC
             await PaidAsync(d, null);
             return;
         }
+        await HoldAsync(d, WalletClient.MaxDuration(wallet.Definition.Config) + LeaseMargin, ct);
         try
         {
             var answer = await client.CallAsync(wallet, wallet.Definition.Endpoints.ContainsKey("transaction") ? "transaction" : "credit", new
@@ -99,14 +103,29 @@ public sealed class CreditSender(NpgsqlDataSource db, WalletStore store, WalletC
         }
     }
 
+    /// <summary>
+    /// Leases the credit for as long as its wallet call can take. A lease is what keeps replicas from sending one credit together;
+    /// it is also how long a credit waits after a crash mid-call, so it is no longer than the call can take.
+    /// </summary>
+    async Task HoldAsync(Due d, TimeSpan lease, CancellationToken ct)
+    {
+        await using var c = await db.OpenConnectionAsync(ct);
+        await c.ExecuteAsync(new CommandDefinition("update credits set next_attempt_at = now() + @lease where win_id = @WinId",
+            new { d.WinId, lease }, cancellationToken: ct));
+    }
+
+    // The outcomes below change only a credit still owed: with leases this short, a slow replica may finish after another has
+    // re-sent the same transaction (the wallet answers it once), and it must neither undo a payment nor announce it twice.
+    const string Owed = "state in ('queued', 'pending')";
+
     async Task PaidAsync(Due d, string? walletTransactionId)
     {
         await using var c = await db.OpenConnectionAsync();
         await using var tx = await c.BeginTransactionAsync();
-        await c.ExecuteAsync(new CommandDefinition("""
+        if (await c.ExecuteAsync(new CommandDefinition($"""
             update credits set state = 'paid', attempts = attempts + 1, paid_at = now(), wallet_transaction_id = @walletTransactionId,
-                last_error = null where win_id = @WinId
-            """, new { d.WinId, walletTransactionId }, tx));
+                last_error = null where win_id = @WinId and {Owed}
+            """, new { d.WinId, walletTransactionId }, tx)) == 0) return;
         await Outbox.EnqueueAsync(tx, new WinCredited(d.WinId, d.TransactionId, d.InstanceId, $"{d.OperatorId}:{d.BrandId}", d.PlayerId, d.Currency,
             d.Amount, walletTransactionId, d.Attempts + 1, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
         await tx.CommitAsync();
@@ -119,10 +138,10 @@ public sealed class CreditSender(NpgsqlDataSource db, WalletStore store, WalletC
         await using var tx = await c.BeginTransactionAsync();
         // Backoff grows with the attempts (1 s, 2 s, 4 s … 5 min), with jitter so that a recovered wallet is not stormed.
         var backoff = TimeSpan.FromMilliseconds(Math.Min(300_000, 1000 * Math.Pow(2, d.Attempts)) * (0.8 + Random.Shared.NextDouble() * 0.4));
-        await c.ExecuteAsync(new CommandDefinition("""
+        if (await c.ExecuteAsync(new CommandDefinition($"""
             update credits set state = 'pending', attempts = attempts + 1, next_attempt_at = now() + @backoff, last_status = @Status,
-                last_code = @Code, last_error = @Message where win_id = @WinId
-            """, new { d.WinId, backoff, ex.Status, ex.Code, ex.Message }, tx));
+                last_code = @Code, last_error = @Message where win_id = @WinId and {Owed}
+            """, new { d.WinId, backoff, ex.Status, ex.Code, ex.Message }, tx)) == 0) return;
         if (d.State == "queued")
             await Outbox.EnqueueAsync(tx, new WinCreditPending(d.WinId, d.TransactionId, d.InstanceId, $"{d.OperatorId}:{d.BrandId}", d.PlayerId, d.Currency,
                 d.Amount, ex.Message, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
@@ -134,10 +153,10 @@ public sealed class CreditSender(NpgsqlDataSource db, WalletStore store, WalletC
         logger.LogError("Credit {TransactionId} of win {WinId} refused without retry ({Reason}); it stays owed", d.TransactionId, d.WinId, reason);
         await using var c = await db.OpenConnectionAsync();
         await using var tx = await c.BeginTransactionAsync();
-        await c.ExecuteAsync(new CommandDefinition("""
+        if (await c.ExecuteAsync(new CommandDefinition($"""
             update credits set state = 'failed', attempts = attempts + 1, last_status = @status, last_code = @code, last_error = @reason
-            where win_id = @WinId
-            """, new { d.WinId, status, code, reason }, tx));
+            where win_id = @WinId and {Owed}
+            """, new { d.WinId, status, code, reason }, tx)) == 0) return;
         await Outbox.EnqueueAsync(tx, new WinCreditFailed(d.WinId, d.TransactionId, d.InstanceId, $"{d.OperatorId}:{d.BrandId}", d.PlayerId, d.Currency,
             d.Amount, status, code, reason, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
         await tx.CommitAsync();

@@ -26,9 +26,10 @@ public sealed class WalletsGrpc(WalletStore store, WalletClient client, DebitLog
     {
         var key = (Required(request.OperatorId, "operator_id"), Required(request.BrandId, "brand_id"), Required(request.PlayerToken, "player_token", 4096),
             Currency(request.Currency), request.SourceId);
+        // The wallet first: a brand whose wallet was disabled authenticates nobody, not even from the cache.
+        var wallet = await WalletAsync(request.OperatorId, request.BrandId, call);
         var now = Environment.TickCount64;
         if (Players.TryGetValue(key, out var hit) && hit.Expires > now) return hit.Player;
-        var wallet = await WalletAsync(request.OperatorId, request.BrandId, call);
         JsonElement answer;
         try
         {
@@ -96,6 +97,13 @@ public sealed class WalletsGrpc(WalletStore store, WalletClient client, DebitLog
             throw ex.Kind is WalletFailureKind.Unreachable or WalletFailureKind.CircuitOpen
                 ? new RpcException(StatusCode.Aborted, ex.Message + " The debit was cancelled.")
                 : Map(ex);
+        }
+        catch (OperationCanceledException) when (call.CancellationToken.IsCancellationRequested)
+        {
+            // The caller's deadline passed (or it went away) while the wallet may still apply the debit: the caller counts it as
+            // failed, so it is cancelled like any other failure, or nobody would ever give the player the money back.
+            await debits.CancelAsync(wallet, request.PlayerId, transactionId, currency, amount, CancellationToken.None);
+            throw;
         }
     }
 

@@ -119,10 +119,20 @@ public sealed class WalletClient(IHttpClientFactory httpFactory, ILogger<WalletC
         return wallet.Definition.Config.HmacEncoding == "base64" ? Convert.ToBase64String(mac) : Convert.ToHexStringLower(mac);
     }
 
+    /// <summary>The timeout of attempt <paramref name="retry"/> (0 for the first call): request_timeout, then × backoff × n.</summary>
+    public static TimeSpan AttemptTimeout(WalletConfig config, int retry) =>
+        TimeSpan.FromSeconds(retry == 0 ? config.RequestTimeout : (double)(config.RequestTimeout * config.RequestRetryBackoff * retry));
+
+    /// <summary>The longest one <see cref="CallAsync"/> can take with this configuration: every attempt's timeout and every sleep.</summary>
+    public static TimeSpan MaxDuration(WalletConfig config) =>
+        Enumerable.Range(0, config.RequestRetryLimit + 1)
+            .Select(n => AttemptTimeout(config, n) + (config.RetryBackoffSleep && n > 0 ? AttemptTimeout(config, n) : TimeSpan.Zero))
+            .Aggregate(TimeSpan.Zero, (a, b) => a + b);
+
     ResiliencePipeline Build(WalletDefinition wallet)
     {
         var config = wallet.Config;
-        TimeSpan Timeout(int retry) => TimeSpan.FromSeconds(retry == 0 ? config.RequestTimeout : (double)(config.RequestTimeout * config.RequestRetryBackoff * retry));
+        TimeSpan Timeout(int retry) => AttemptTimeout(config, retry);
         var retryable = new PredicateBuilder()
             .Handle<WalletCallException>(e => e.MustRetry && e.Kind != WalletFailureKind.NotConfigured)
             .Handle<TimeoutRejectedException>();

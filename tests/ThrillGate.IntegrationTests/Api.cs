@@ -1,0 +1,62 @@
+using System.Net.Http.Headers;
+using System.Text;
+
+namespace ThrillGate.IntegrationTests;
+
+/// <summary>ThrillGate's HTTP admin API as a caller with a bearer token sees it.</summary>
+public sealed class Api(HttpClient http) : IDisposable
+{
+    public async Task<Reply> SendAsync(HttpMethod method, string path, string? token, object? body = null)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (token is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        if (body is not null)
+            request.Content = new StringContent(body switch
+            {
+                RawJson raw => raw.Text,
+                JsonNode node => node.ToJsonString(),
+                _ => JsonSerializer.Serialize(body),
+            }, Encoding.UTF8, "application/json");
+        using var response = await http.SendAsync(request);
+        return new Reply(response.StatusCode, await response.Content.ReadAsStringAsync(), response.Content.Headers.ContentType?.MediaType,
+            response.Headers.WwwAuthenticate.ToString(), response.Headers.Location?.ToString());
+    }
+
+    public Task<Reply> GetAsync(string path, string? token) => SendAsync(HttpMethod.Get, path, token);
+    public Task<Reply> PostAsync(string path, string? token, object? body = null) => SendAsync(HttpMethod.Post, path, token, body ?? new { });
+    public Task<Reply> PutAsync(string path, string? token, object body) => SendAsync(HttpMethod.Put, path, token, body);
+
+    public void Dispose() => http.Dispose();
+}
+
+/// <summary>A body sent as it is, malformed or not.</summary>
+public sealed record RawJson(string Text);
+
+public sealed record Reply(HttpStatusCode Status, string Text, string? MediaType, string WwwAuthenticate, string? Location)
+{
+    public JsonElement Json => JsonDocument.Parse(Text).RootElement;
+
+    public Reply Expect(HttpStatusCode status)
+    {
+        Assert.That(Status, Is.EqualTo(status), Text);
+        return this;
+    }
+
+    /// <summary>A 400 RFC 7807 validation problem naming <paramref name="field"/> among its errors.</summary>
+    public Reply ExpectInvalid(string field)
+    {
+        ExpectProblem(HttpStatusCode.BadRequest);
+        var names = Json.GetProperty("errors").EnumerateObject().Select(p => p.Name).ToList();
+        Assert.That(names, Does.Contain(field), Text);
+        return this;
+    }
+
+    public Reply ExpectProblem(HttpStatusCode status)
+    {
+        Expect(status);
+        Assert.That(MediaType, Is.EqualTo("application/problem+json"), Text);
+        return this;
+    }
+
+    public override string ToString() => $"{(int)Status} {Text}";
+}
