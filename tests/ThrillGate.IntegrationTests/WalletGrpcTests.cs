@@ -89,7 +89,7 @@ public class WalletGrpcTests
     }
 
     [Test]
-    public async Task A_debit_the_wallet_does_not_answer_within_the_retries_is_unavailable_and_cancelled()
+    public async Task A_debit_the_wallet_does_not_answer_within_the_retries_is_aborted_and_cancelled()
     {
         // 1 s per attempt, one retry; each call is held 1.5 s and then still applied, as a slow wallet does.
         var (_, _, player) = await Wallets.BrandAsync(balance: 50m, timeout: 1, retries: 1);
@@ -98,7 +98,8 @@ public class WalletGrpcTests
 
         var failure = await Wallets.FailsAsync(() => Wallets.DebitAsync(player, tx, "20"));
 
-        Assert.That(failure.StatusCode, Is.EqualTo(StatusCode.Unavailable), failure.Message);
+        // ABORTED, not UNAVAILABLE: the debit is over (cancelled), so no gRPC client may retry it as is.
+        Assert.That(failure.StatusCode, Is.EqualTo(StatusCode.Aborted), failure.Message);
         // ThrillGate records the cancel once the wallet has acknowledged it (at once, or by its re-drive on a slow machine).
         await Eventually.TrueAsync(async () => await Wallets.DebitStateAsync(tx) == "cancelled", TimeSpan.FromSeconds(15), "ThrillGate to cancel the debit");
         using (Assert.EnterMultipleScope())

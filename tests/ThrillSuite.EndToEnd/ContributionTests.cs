@@ -60,6 +60,37 @@ public class ContributionTests
         await PostAsync($"/templates/{templateId}/publish", processor, new { });
         instance = (await PostAsync("/templates/instantiate", processor, new { template_id = templateId, owner_id = "e2eop", allowed_brands = new[] { "e2eop:b1" } }))
             .GetProperty("id").GetString()!;
+
+        // Brand e2eop:b1 pays through its wallet (the reference wallet) via ThrillGate.
+        await PostAsync("/admin/wallets", admin, new
+        {
+            id = "e2e-wallet", operator_id = "e2eop", brand_id = "b1", wallet_type = "StandardWallet",
+            connection_details = new { protocol = "http", host = "127.0.0.1", port = Suite.Processes["ReferenceWallet"].HttpPort },
+            endpoints = new Dictionary<string, object>
+            {
+                ["auth"] = new Dictionary<string, string> { ["POST"] = "/wallet/authenticate" },
+                ["transaction"] = new Dictionary<string, string> { ["POST"] = "/wallet/transaction" },
+                ["cancel_bet"] = new Dictionary<string, string> { ["DELETE"] = "/wallet/cancel" },
+            },
+            config = new { secret_key = Suite.WalletSecret, request_timeout = 5 },
+        });
+        using (var integration = new HttpRequestMessage(HttpMethod.Put, $"{Suite.Edge}/config/operators/e2eop/brands/b1/wallet-integration")
+               { Content = JsonContent.Create(new { enabled = true }) })
+        {
+            integration.Headers.Authorization = new AuthenticationHeaderValue("Bearer", processor);
+            using var r = await Http.SendAsync(integration);
+            Assert.That(r.StatusCode, Is.EqualTo(HttpStatusCode.OK), await r.Content.ReadAsStringAsync());
+        }
+        foreach (var player in new[] { "e2e-player" }.Concat(Enumerable.Range(0, 5).Select(i => $"grpc-{i}")))
+        {
+            using var put = new HttpRequestMessage(HttpMethod.Put, $"{Suite.Processes["ReferenceWallet"].BaseUrl}/sim/players/{player}")
+            {
+                Content = JsonContent.Create(new { token = "token-" + player, currency = "USD", balance = 1000m, operator_id = "e2eop", brand_id = "b1" }),
+            };
+            put.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Suite.WalletAdminToken);
+            using var r = await Http.SendAsync(put);
+            Assert.That(r.StatusCode, Is.EqualTo(HttpStatusCode.OK), await r.Content.ReadAsStringAsync());
+        }
     }
 
     [Test]
@@ -70,7 +101,8 @@ public class ContributionTests
         {
             Content = JsonContent.Create(new
             {
-                brand_id = "e2eop:b1", player_id = "e2e-player", instance_id = instance, gameround_id = Guid.NewGuid().ToString(), currency = "USD", base_wager = 1,
+                token = "token-e2e-player", brand_id = "e2eop:b1", player_id = "e2e-player", instance_id = instance, gameround_id = Guid.NewGuid().ToString(),
+                currency = "USD", base_wager = 1,
             }),
         };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", processor);
@@ -79,15 +111,22 @@ public class ContributionTests
         var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), body.ToString());
         var win = body.GetProperty("wins").EnumerateArray().Single();
+        // 0.5 EUR is debited as USD 0.55; the pot pays 5 + 0.55/1.1 × 0.5 = 5.25 EUR, USD 5.77 to the player.
+        Assert.That(body.GetProperty("player_contribution_value").GetDecimal(), Is.EqualTo(0.55m));
         Assert.That(win.GetProperty("win_amount").GetDecimal(), Is.EqualTo(5.25m));
         Assert.That(win.GetProperty("player_win_amount").GetDecimal(), Is.EqualTo(5.77m), "5.25 EUR × 1.1, rounded down to the cent");
 
-        // ThrillPots' server span, the win recorded under it, and the outbox publishing the win event, all in the caller's trace.
+        // One trace from the caller: ThrillPots' server span, the debit through ThrillGate to the wallet, the win and its
+        // event, and ThrillGate paying the credit to the wallet.
         await Eventually.TrueAsync(() => Task.FromResult(
             Suite.Otlp.Spans.Any(s => s.TraceId == traceId && s.Service == "thrillpots" && s.Name == "jackpot win") &&
-            Suite.Otlp.Spans.Any(s => s.TraceId == traceId && s.Service == "thrillpots" && s.Kind == 4 && s.Name.Contains("JackpotWon"))),
-            TimeSpan.FromSeconds(30), "the win and its event in the caller's trace");
+            Suite.Otlp.Spans.Any(s => s.TraceId == traceId && s.Service == "thrillpots" && s.Kind == 4 && s.Name.Contains("JackpotWon")) &&
+            Suite.Otlp.Spans.Any(s => s.TraceId == traceId && s.Service == "thrillgate" && s.Name == "credit win") &&
+            Suite.Otlp.Spans.Count(s => s.TraceId == traceId && s.Service == "thrillgate" && s.Kind == 3) >= 2),
+            TimeSpan.FromSeconds(30), "the debit, the win, its event and its credit in the caller's trace: " +
+            string.Join(", ", Suite.Otlp.Spans.Where(s => s.TraceId == traceId).Select(s => $"{s.Service}:{s.Name}:{s.Kind}")));
         Assert.That(Suite.Otlp.Spans.Any(s => s.TraceId == traceId && s.Service == "thrillpots" && s.Kind == 2), Is.True, "the HTTP server span");
+        Assert.That(Suite.Otlp.Spans.Any(s => s.TraceId == traceId && s.Service == "referencewallet" && s.Kind == 2), Is.True, "the wallet's server spans");
     }
 
     [Test]
@@ -99,8 +138,8 @@ public class ContributionTests
         for (var i = 0; i < 50; i++)
             batch.Contributions.Add(new Proto.Contribution
             {
-                Target = new Proto.Target { Type = "instance", Id = instance }, BrandId = "e2eop:b1", PlayerId = $"grpc-{i % 5}",
-                GameroundId = Guid.NewGuid().ToString(), Currency = "EUR", BaseWager = "2",
+                Target = new Proto.Target { Type = "instance", Id = instance }, BrandId = "e2eop:b1", PlayerId = $"grpc-{i % 5}", Token = $"token-grpc-{i % 5}",
+                GameroundId = Guid.NewGuid().ToString(), Currency = "USD", BaseWager = "2",
             });
         var reply = await client.UnaryAsync<Proto.ContributeBatchReply>(Method("Contributions", "ContributeBatch"), batch,
             CallOptions.WithTimeout(TimeSpan.FromSeconds(30), new Metadata().Add("authorization", "Bearer " + processor)));

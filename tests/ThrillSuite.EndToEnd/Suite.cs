@@ -20,6 +20,7 @@ public sealed class Suite
 
     public const string AdminUser = "admin@thrilltech.io";
     public static readonly string AdminPassword = Secret();
+    public static readonly string WalletSecret = Secret(), WalletAdminToken = Secret();
     static readonly List<string> databases = [];
     static string nginxPrefix = "";
 
@@ -51,8 +52,8 @@ public sealed class Suite
                 ["OTEL_BLRP_SCHEDULE_DELAY"] = "200",
                 ["Grpc__Endpoints__thrillgate"] = $"http://127.0.0.1:{gateGrpc}",
                 ["Grpc__Endpoints__thrillpots"] = $"http://127.0.0.1:{potsGrpc}",
-                ["Wallet__Secret"] = Secret(),
-                ["Wallet__AdminToken"] = Secret(),
+                ["Wallet__Secret"] = WalletSecret,
+                ["Wallet__AdminToken"] = WalletAdminToken,
                 ["ThrillId__Issuer"] = Edge,
                 ["SigningKeys__EncryptionKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
                 ["Bootstrap__AdminUser"] = AdminUser,

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Dapper;
 using MassTransit;
 using Npgsql;
@@ -23,11 +24,12 @@ public sealed class CreditWinConsumer(NpgsqlDataSource db, CreditSender sender, 
         var m = context.Message;
         var (_, brand) = ThrillSuite.ServiceDefaults.Auth.Permissions.ParseOwner(m.BrandId);
         await transaction.Connection!.ExecuteAsync(new CommandDefinition("""
-            insert into credits (win_id, transaction_id, instance_id, pot_id, operator_id, brand_id, player_id, currency, amount, gameround_id)
-            values (@WinId, @TransactionId, @InstanceId, @PotId, @OperatorId, @brand, @PlayerId, @PlayerCurrency, @PlayerAmount, @GameroundId)
+            insert into credits (win_id, transaction_id, instance_id, pot_id, operator_id, brand_id, player_id, currency, amount, gameround_id, trace_parent)
+            values (@WinId, @TransactionId, @InstanceId, @PotId, @OperatorId, @brand, @PlayerId, @PlayerCurrency, @PlayerAmount, @GameroundId, @traceParent)
             on conflict (win_id) do nothing
             """, new { m.WinId, m.TransactionId, m.InstanceId, m.PotId, m.OperatorId, brand = brand ?? m.BrandId, m.PlayerId, m.PlayerCurrency,
-            m.PlayerAmount, m.GameroundId }, transaction, cancellationToken: context.CancellationToken));
+            m.PlayerAmount, m.GameroundId, traceParent = Activity.Current?.IdFormat == ActivityIdFormat.W3C ? Activity.Current.Id : null },
+            transaction, cancellationToken: context.CancellationToken));
         sender.Wake();
     }
 }
@@ -49,8 +51,10 @@ public sealed class CreditSender(NpgsqlDataSource db, WalletStore store, WalletC
     static readonly TimeSpan LeaseMargin = TimeSpan.FromSeconds(5);
     protected override int RoundSize => Batch;
 
+    public static readonly ActivitySource Source = new("ThrillSuite.ThrillGate");
+
     sealed record Due(Guid WinId, string TransactionId, Guid InstanceId, string OperatorId, string BrandId, string PlayerId, string Currency,
-        decimal Amount, string? GameroundId, string State, int Attempts);
+        decimal Amount, string? GameroundId, string State, int Attempts, string? TraceParent);
 
     public override async Task<int> RunOnceAsync(CancellationToken ct)
     {
@@ -63,7 +67,7 @@ public sealed class CreditSender(NpgsqlDataSource db, WalletStore store, WalletC
                 where d.win_id = due.win_id
                 returning d.win_id as WinId, d.transaction_id as TransactionId, d.instance_id as InstanceId, d.operator_id as OperatorId,
                           d.brand_id as BrandId, d.player_id as PlayerId, d.currency as Currency, d.amount as Amount, d.gameround_id as GameroundId,
-                          d.state as State, d.attempts as Attempts
+                          d.state as State, d.attempts as Attempts, d.trace_parent as TraceParent
                 """, new { Lease, Batch }, cancellationToken: ct))).ToList();
         await Task.WhenAll(due.Select(d => PayAsync(d, ct)));
         return due.Count + await debits.RedriveAsync(ct);
@@ -71,6 +75,11 @@ public sealed class CreditSender(NpgsqlDataSource db, WalletStore store, WalletC
 
     async Task PayAsync(Due d, CancellationToken ct)
     {
+        // In the trace of the win (the contribution that won, through ThrillPots' outbox): the wallet call joins it.
+        ActivityContext.TryParse(d.TraceParent, null, isRemote: true, out var parent);
+        using var activity = Source.StartActivity("credit win", ActivityKind.Internal, parent);
+        activity?.SetTag("thrillgate.win_id", d.WinId.ToString());
+        activity?.SetTag("thrillgate.attempt", d.Attempts + 1);
         var wallet = await store.ForBrandAsync(d.OperatorId, d.BrandId, ct);
         if (wallet is null)
         {

@@ -37,6 +37,8 @@ create table credits (
     last_code             text        null,
     last_error            text        null,
     wallet_transaction_id text        null,
+    -- The W3C trace context the command arrived in: every attempt to pay the win continues that trace.
+    trace_parent          text        null,
     created_at            timestamptz not null default now(),
     paid_at               timestamptz null
 );
