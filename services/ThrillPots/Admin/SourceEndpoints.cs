@@ -13,14 +13,14 @@ public static class SourceEndpoints
     public sealed record SourceDoc(string OwnerId, string SourceId, string SourceName, IReadOnlyList<Guid> InstanceIds, long CreatedTimestamp);
 
     // instance ids travel as text[]: Dapper matches a record's array parameter only for text[] (ThrillSuite.Data.TextArrayHandler).
-    sealed record Row(string OwnerId, string SourceId, string SourceName, DateTime CreatedAt, string[] InstanceIds);
+    internal sealed record Row(string OwnerId, string SourceId, string SourceName, DateTime CreatedAt, string[] InstanceIds);
 
-    const string Select = """
+    internal const string Select = """
         select s.owner_id as OwnerId, s.source_id as SourceId, s.source_name as SourceName, s.created_at as CreatedAt,
                coalesce(array_agg(si.instance_id order by si.assigned_at, si.instance_id) filter (where si.instance_id is not null), '{}')::text[] as InstanceIds
         from sources s left join source_instances si on si.owner_id = s.owner_id and si.source_id = s.source_id
         """;
-    const string GroupBy = " group by s.owner_id, s.source_id order by s.owner_id, s.source_id";
+    internal const string GroupBy = " group by s.owner_id, s.source_id order by s.owner_id, s.source_id";
 
     public static void MapSourceEndpoints(this WebApplication app)
     {

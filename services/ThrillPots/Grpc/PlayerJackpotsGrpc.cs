@@ -95,6 +95,34 @@ public sealed class PlayerJackpotsGrpc(NpgsqlDataSource db, Targets targets)
         return list;
     }
 
+    public async Task<Proto.SourceList> ListSources(Proto.ListSourcesRequest request, ServerCallContext call)
+    {
+        if (!Ids.IsOwner(request.OwnerId)) throw Invalid("owner_id: operator or operator:brand.");
+        await using var c = await db.OpenConnectionAsync(call.CancellationToken);
+        var rows = await Dapper.SqlMapper.QueryAsync<SourceEndpoints.Row>(c, new Dapper.CommandDefinition(
+            SourceEndpoints.Select + " where s.owner_id = @OwnerId" + SourceEndpoints.GroupBy, new { request.OwnerId }, cancellationToken: call.CancellationToken));
+        var list = new Proto.SourceList();
+        foreach (var r in rows)
+        {
+            var source = new Proto.Source { OwnerId = r.OwnerId, SourceId = r.SourceId, SourceName = r.SourceName };
+            source.InstanceIds.AddRange(r.InstanceIds);
+            list.Sources.Add(source);
+        }
+        return list;
+    }
+
+    public async Task<Proto.Currencies> GetCurrencies(Proto.GetCurrenciesRequest request, ServerCallContext call)
+    {
+        if (request.BrandId.Length > 0 && !Ids.IsOwner(request.BrandId, brandRequired: true)) throw Invalid("brand_id: operator:brand, or empty.");
+        await using var c = await db.OpenConnectionAsync(call.CancellationToken);
+        var defaults = (await CurrencyEndpoints.LoadAsync(c, null, "", call.CancellationToken))!;
+        var own = request.BrandId.Length > 0 ? await CurrencyEndpoints.LoadAsync(c, null, request.BrandId, call.CancellationToken) : null;
+        var set = CurrencyEndpoints.Effective(defaults, own);
+        var reply = new Proto.Currencies { BaseCurrency = set.BaseCurrency, LastUpdated = Time.Ms(own is { } o && o.UpdatedAt > defaults.UpdatedAt ? o.UpdatedAt : defaults.UpdatedAt) };
+        foreach (var (code, m) in set.Multipliers) reply.Multipliers[code] = ContributionsGrpc.Format(m);
+        return reply;
+    }
+
     async Task<Guid> ResolveTargetAsync(Proto.Target? target, string brandId, CancellationToken ct)
     {
         switch (target?.Type)

@@ -1,0 +1,99 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Google.Protobuf.Reflection;
+using ThrillSuite.Grpc;
+using ThrillSuite.ServiceDefaults.Hosting;
+using Proto = ThrillSuite.Pots.V1;
+
+namespace ThrillConnect.Rest;
+
+public sealed record PotDoc(string Id, bool IsProgressive, decimal CurrentValue);
+
+public sealed record OptInDoc(bool OptedIn, decimal? PreferredContributionValue, string? PreferredCurrency, long ContributionCount,
+    decimal ContributionValue, long LastUpdated);
+
+/// <summary>An instance as frontends read it: JackpotUpdate's data (spec §9.1) plus what a widget needs to opt a player in.</summary>
+public sealed record InstanceDoc(Guid Id, string Name, string Status, string JackpotType, string Currency, IReadOnlyList<string> AllowedBrands,
+    IReadOnlyList<string> AllowedSources, IReadOnlyList<PotDoc> Pots, long? TimestampStart, long? TimestampEnd, long LastUpdated, bool OptInRequired,
+    decimal DefaultContributionValue, OptInDoc? OptIn);
+
+public sealed record CurrenciesDoc(long LastUpdated, string BaseCurrency, IReadOnlyDictionary<string, decimal> Multipliers);
+
+public sealed record SourceDoc(string OwnerId, string SourceId, string SourceName, IReadOnlyList<string> InstanceIds);
+
+/// <summary>
+/// ThrillPots' reads over gRPC (PlayerJackpots), each answer kept briefly: a ticker page polled by thousands of players
+/// must not become thousands of calls. No database is shared with ThrillPots.
+/// </summary>
+public sealed class Jackpots(GrpcClients grpc)
+{
+    static readonly Google.Protobuf.Reflection.ServiceDescriptor Service = Proto.PotsReflection.Descriptor.FindTypeByName<Google.Protobuf.Reflection.ServiceDescriptor>("PlayerJackpots");
+    public static readonly MethodDescriptor GetInstanceMethod = Service.FindMethodByName("GetInstance");
+    public static readonly MethodDescriptor ResolveSourceMethod = Service.FindMethodByName("ResolveSource");
+    public static readonly MethodDescriptor ListSourcesMethod = Service.FindMethodByName("ListSources");
+    public static readonly MethodDescriptor GetCurrenciesMethod = Service.FindMethodByName("GetCurrencies");
+    public static readonly MethodDescriptor SetOptInMethod = Service.FindMethodByName("SetOptIn");
+
+    static readonly TimeSpan ShortCache = TimeSpan.FromSeconds(1), LongCache = TimeSpan.FromSeconds(5);
+    readonly ConcurrentDictionary<string, (object Value, long Expires)> cache = new(StringComparer.Ordinal);
+
+    public GrpcClient Client => grpc.Get("thrillpots");
+
+    /// <summary>The instance the brand's source feeds; null when it feeds none (RpcException NOT_FOUND for an unknown source).</summary>
+    public Task<InstanceDoc?> BySourceAsync(string sourceId, string brandId, string? playerId, string? country, CancellationToken ct) =>
+        CachedAsync($"source|{sourceId}|{brandId}|{playerId}|{country}", ShortCache, async () =>
+        {
+            var list = await Client.UnaryAsync<Proto.InstanceList>(ResolveSourceMethod, new Proto.ResolveSourceRequest
+            {
+                SourceId = sourceId, BrandId = brandId, PlayerId = playerId ?? "", CountryCode = country ?? "",
+            }, Call(ct));
+            return list.Instances.Count == 0 ? null : Doc(list.Instances[0], playerId is not null);
+        });
+
+    public Task<InstanceDoc> InstanceAsync(Guid id, CancellationToken ct) =>
+        CachedAsync($"instance|{id}", ShortCache, async () =>
+            Doc(await Client.UnaryAsync<Proto.Instance>(GetInstanceMethod, new Proto.GetInstanceRequest { InstanceId = id.ToString() }, Call(ct)), false));
+
+    public Task<CurrenciesDoc> CurrenciesAsync(string? brandId, CancellationToken ct) =>
+        CachedAsync($"currencies|{brandId}", LongCache, async () =>
+        {
+            var c = await Client.UnaryAsync<Proto.Currencies>(GetCurrenciesMethod, new Proto.GetCurrenciesRequest { BrandId = brandId ?? "" }, Call(ct));
+            return new CurrenciesDoc(c.LastUpdated, c.BaseCurrency, c.Multipliers.ToDictionary(m => m.Key, m => Dec(m.Value)));
+        });
+
+    public Task<IReadOnlyList<SourceDoc>> SourcesAsync(string ownerId, CancellationToken ct) =>
+        CachedAsync($"sources|{ownerId}", LongCache, async () =>
+        {
+            var list = await Client.UnaryAsync<Proto.SourceList>(ListSourcesMethod, new Proto.ListSourcesRequest { OwnerId = ownerId }, Call(ct));
+            return (IReadOnlyList<SourceDoc>)[.. list.Sources.Select(s => new SourceDoc(s.OwnerId, s.SourceId, s.SourceName, [.. s.InstanceIds]))];
+        });
+
+    /// <summary>After an opt-in: the player's cached view of the source must not show the old state.</summary>
+    public void ForgetPlayer(string playerId)
+    {
+        foreach (var key in cache.Keys.Where(k => k.StartsWith("source|", StringComparison.Ordinal) && k.Contains($"|{playerId}|", StringComparison.Ordinal)))
+            cache.TryRemove(key, out _);
+    }
+
+    async Task<T> CachedAsync<T>(string key, TimeSpan ttl, Func<Task<T>> load)
+    {
+        var now = Environment.TickCount64;
+        if (cache.TryGetValue(key, out var hit) && hit.Expires > now) return (T)hit.Value;
+        var value = await load();
+        if (cache.Count > 50_000) cache.Clear();
+        cache[key] = (value!, now + (long)ttl.TotalMilliseconds);
+        return value;
+    }
+
+    public static InstanceDoc Doc(Proto.Instance i, bool withPlayer) => new(Guid.Parse(i.InstanceId), i.Name, i.State, i.JackpotType, i.Currency,
+        [.. i.AllowedBrands], [.. i.AllowedSources], [.. i.Pots.Select(p => new PotDoc(p.Id, p.IsProgressive, Dec(p.CurrentValue)))],
+        i.TimestampStart == 0 ? null : i.TimestampStart, i.TimestampEnd == 0 ? null : i.TimestampEnd, i.LastUpdated, i.OptInRequired,
+        Dec(i.DefaultContributionValue), withPlayer && i.PlayerOptIn is { } o ? OptIn(o) : null);
+
+    public static OptInDoc OptIn(Proto.OptInState o) => new(o.OptedIn, o.PreferredContributionValue.Length > 0 ? Dec(o.PreferredContributionValue) : null,
+        o.PreferredCurrency.Length > 0 ? o.PreferredCurrency : null, o.ContributionCount, Dec(o.ContributionValue), o.LastUpdated);
+
+    public static decimal Dec(string s) => s.Length == 0 ? 0m : decimal.Parse(s, CultureInfo.InvariantCulture);
+
+    static CallOptions Call(CancellationToken ct) => CallOptions.WithTimeout(TimeSpan.FromSeconds(10), ct: ct);
+}
