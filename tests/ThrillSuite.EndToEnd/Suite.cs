@@ -60,17 +60,15 @@ public sealed class Suite
                 ["Bootstrap__AdminPassword"] = AdminPassword,
             };
             databases.Add(db);
-            if (name == "ThrillPots")
+            if (name is "ThrillPots" or "ThrillGate" or "ThrillConnect")
             {
-                env["Service__GrpcPort"] = potsGrpc.ToString();
                 env["Auth__Issuer"] = Edge;
                 env["Auth__JwksUri"] = $"http://127.0.0.1:{http["ThrillId"]}/.well-known/jwks.json";
             }
+            if (name == "ThrillPots") env["Service__GrpcPort"] = potsGrpc.ToString();
             if (name == "ThrillGate")
             {
                 env["Service__GrpcPort"] = gateGrpc.ToString();
-                env["Auth__Issuer"] = Edge;
-                env["Auth__JwksUri"] = $"http://127.0.0.1:{http["ThrillId"]}/.well-known/jwks.json";
                 env["Wallets__EncryptionKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
             }
             Processes[name] = ServiceProcess.Start(name, http[name], env);

@@ -97,7 +97,7 @@ public sealed class Connection(WebSocket socket, ConnectionKind kind, string ope
     public async Task SendLoopAsync(CancellationToken ct)
     {
         var batch = new List<ReadOnlyMemory<byte>>();
-        while (!ct.IsCancellationRequested && Socket.State == WebSocketState.Open)
+        while (!ct.IsCancellationRequested && Socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
         {
             TimeSpan? wait = null;
             bool overflow;
@@ -125,8 +125,9 @@ public sealed class Connection(WebSocket socket, ConnectionKind kind, string ope
                 await CloseAsync((WebSocketCloseStatus)4408, "408 too slow: the connection's queue overflowed");
                 return;
             }
-            foreach (var frame in batch)
-                await Socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, ct);
+            if (Socket.State == WebSocketState.Open)
+                foreach (var frame in batch)
+                    await Socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, ct);
             batch.Clear();
             if (close is { } c)
             {
@@ -154,9 +155,5 @@ public sealed class Connection(WebSocket socket, ConnectionKind kind, string ope
             }
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException) { }
-        finally
-        {
-            await Closing.CancelAsync();
-        }
     }
 }

@@ -51,13 +51,13 @@ public static class Sockets
     {
         if (await AcceptAsync(http) is not { } socket) return;
         var token = http.Request.Query["token"].ToString();
-        var currency = http.Request.Query["currency"].FirstOrDefault();
+        var currency = http.Request.Query["currency"].ToString();
         if (!Ids.IsValid(operatorId) || !Ids.IsValid(brandId))
             await RefuseAsync(socket, 4400, "400 operator_id and brand_id: " + Ids.Rule);
         else if (token.Length is 0 or > 4096)
             await RefuseAsync(socket, 4400, "400 token: the player's session token is required");
-        else if (currency is not null && (currency.Length != 3 || !currency.All(char.IsAsciiLetterUpper)))
-            await RefuseAsync(socket, 4400, "400 currency: an ISO 4217 code such as EUR");
+        else if (currency.Length != 3 || !currency.All(char.IsAsciiLetterUpper))
+            await RefuseAsync(socket, 4400, "400 currency: the player's wallet currency, an ISO 4217 code such as EUR");
         else if (await OriginRefusalAsync(http, cors, [$"{operatorId}:{brandId}"]) is { } refusal)
             await RefuseAsync(socket, 4403, refusal);
         else
@@ -67,14 +67,14 @@ public static class Sockets
             {
                 player = await grpc.Get("thrillgate").UnaryAsync<GateProto.Player>(AuthenticatePlayerMethod, new GateProto.AuthenticatePlayerRequest
                 {
-                    OperatorId = operatorId, BrandId = brandId, PlayerToken = token, Currency = currency ?? "",
+                    OperatorId = operatorId, BrandId = brandId, PlayerToken = token, Currency = currency,
                 }, CallOptions.WithTimeout(TimeSpan.FromSeconds(10), ct: http.RequestAborted));
             }
             catch (RpcException ex)
             {
                 var (code, reason) = ex.StatusCode switch
                 {
-                    StatusCode.Unauthenticated => (4401, "401 the wallet refused the player token"),
+                    StatusCode.Unauthenticated => (4401, "401 " + ex.Status.Detail),
                     StatusCode.NotFound => (4404, $"404 no wallet is configured for {operatorId}:{brandId}"),
                     StatusCode.InvalidArgument => (4400, "400 " + ex.Status.Detail),
                     _ => (1011, "server error: the player cannot be authenticated now; reconnect later"),
@@ -83,9 +83,7 @@ public static class Sockets
                 await RefuseAsync(socket, code, reason);
                 return;
             }
-            // The player's currency is the one asked for, else the wallet's.
-            var connection = new Connection(socket, ConnectionKind.Player, operatorId, brandId, player.Id,
-                currency ?? (player.Currency.Length == 3 ? player.Currency : null), _ => false);
+            var connection = new Connection(socket, ConnectionKind.Player, operatorId, brandId, player.Id, currency, _ => false);
             await RunAsync(connection, hub, jackpots, http.RequestAborted, expires: null);
         }
     }
@@ -191,8 +189,10 @@ public static class Sockets
         {
             var sending = c.SendLoopAsync(linked.Token);
             var receiving = new Requests(c, hub, jackpots).ReceiveLoopAsync(linked.Token);
+            // Whichever side starts the close, the other gets a moment to finish the handshake (the send loop sends our close
+            // frame; the receive loop reads the client's), then both stop.
             await Task.WhenAny(sending, receiving);
-            // Whichever ended first (client closed, server closed), the other stops too.
+            await Task.WhenAny(Task.WhenAll(sending, receiving), Task.Delay(TimeSpan.FromSeconds(2), CancellationToken.None));
             await c.Closing.CancelAsync();
             await Task.WhenAll(Quiet(sending), Quiet(receiving));
         }
@@ -254,6 +254,8 @@ public static class Sockets
             finally
             {
                 ArrayPool<byte>.Shared.Return(buffer);
+                // However reading ended (close frame, error, a limit), the send loop closes our side.
+                c.RequestClose(WebSocketCloseStatus.NormalClosure, "");
             }
         }
 
@@ -413,17 +415,12 @@ public static class Sockets
                 Error(name, "forbidden", "A connection opts in only its own player of its own brand.", requestId);
                 return;
             }
-            if (value.Length > 0 && c.Currency is null)
-            {
-                Error(name, "invalid_request", "contribution_value needs the connection's currency (connect with ?currency=).", requestId);
-                return;
-            }
             try
             {
                 var state = await jackpots.Client.UnaryAsync<Proto.OptInState>(Jackpots.SetOptInMethod, new Proto.SetOptInRequest
                 {
                     Target = target, BrandId = brandKey, PlayerId = playerId, PlayerCountry = country ?? "", OptIn = optIn.GetBoolean(),
-                    ContributionValue = value, Currency = value.Length > 0 ? c.Currency : "", OptLinked = optLinked,
+                    ContributionValue = value, Currency = value.Length > 0 ? c.Currency! : "", OptLinked = optLinked,
                 }, CallOptions.WithTimeout(TimeSpan.FromSeconds(10), ct: ct));
                 jackpots.ForgetPlayer(c.PlayerId!);
                 c.Enqueue(Hub.Reply(c, "Message", "PlayerOptInResponse", new OptInResponse(Guid.Parse(state.InstanceId), state.PlayerId, state.PlayerBrandId,
