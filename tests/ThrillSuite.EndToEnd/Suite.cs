@@ -66,6 +66,11 @@ public sealed class Suite
                 env["Auth__JwksUri"] = $"http://127.0.0.1:{http["ThrillId"]}/.well-known/jwks.json";
             }
             if (name == "ThrillPots") env["Service__GrpcPort"] = potsGrpc.ToString();
+            if (name == "ThrillConnect")
+            {
+                env["Demo__PagesPath"] = Path.Combine(TestEnvironment.RepoRoot, "clients", "thrillconnect-js", "demo");
+                env["Demo__ClientPath"] = Path.Combine(TestEnvironment.RepoRoot, "clients", "thrillconnect-js", "dist");
+            }
             if (name == "ThrillGate")
             {
                 env["Service__GrpcPort"] = gateGrpc.ToString();
