@@ -66,21 +66,31 @@ public sealed class DemoPageTests
             Assert.That(response?.Status, Is.EqualTo(200), "the edge serves the demo page");
 
             await Assertions.Expect(page.GetByTestId("status")).ToHaveAttributeAsync("data-status", "open", new() { Timeout = Timeout });
-            await Assertions.Expect(page.GetByTestId("jackpot-name")).ToHaveTextAsync("Demo Quick Hit", new() { Timeout = Timeout });
+            var quickHit = page.GetByTestId("jackpot-sitewide-casino");
+            await Assertions.Expect(quickHit.GetByTestId("jackpot-name")).ToHaveTextAsync("Demo Quick Hit", new() { Timeout = Timeout });
+            await Assertions.Expect(page.GetByTestId("jackpot-live-casino").GetByTestId("jackpot-name")).ToHaveTextAsync("Demo Must Drop");
+            var vip = page.GetByTestId("jackpot-vip-slots");
+            await Assertions.Expect(vip.GetByTestId("jackpot-name")).ToHaveTextAsync("Demo VIP Boost");
 
             // The pots tick: a pot's value changes while the page is open (the demo load contributes several times a second).
-            var pot = page.GetByTestId("pot-mega");
+            var pot = quickHit.GetByTestId("pot-mega");
             await Assertions.Expect(pot).ToHaveTextAsync(new Regex(@"€\s?[\d,]+\.\d\d"), new() { Timeout = Timeout });
             var first = await pot.TextContentAsync();
             await Assertions.Expect(pot).Not.ToHaveTextAsync(first!, new() { Timeout = Timeout });
 
-            // Opt in: the switch sends PlayerOptInRequest; the page shows it confirmed by the server.
-            var toggle = page.GetByTestId("optin-toggle");
+            // Opt in to the opt-in-only jackpot: the switch sends PlayerOptInRequest; the page shows it confirmed by the server.
+            var toggle = vip.GetByTestId("optin-toggle");
             await Assertions.Expect(toggle).ToBeEnabledAsync(new() { Timeout = Timeout });
-            var wanted = !await toggle.IsCheckedAsync();
+            await Assertions.Expect(vip.GetByTestId("optin-state")).ToHaveAttributeAsync("data-state", "out");
             await toggle.ClickAsync();
-            await Assertions.Expect(page.GetByTestId("optin-state")).ToHaveAttributeAsync("data-state", wanted ? "in" : "out", new() { Timeout = Timeout });
-            await Assertions.Expect(page.GetByTestId("optin-error")).ToBeHiddenAsync();
+            await Assertions.Expect(vip.GetByTestId("optin-state")).ToHaveAttributeAsync("data-state", "in", new() { Timeout = Timeout });
+            await Assertions.Expect(vip.GetByTestId("optin-error")).ToBeHiddenAsync();
+            // Confirmed by ThrillPots itself, not only by the page: the REST read of the player's state says so.
+            using (var http = new HttpClient())
+            {
+                var doc = await http.GetStringAsync($"{Suite.Edge}/v1/thrillpots/instances/source/vip-slots/brand/demo_operator:demo_brand?player_id=demo_player_1");
+                Assert.That(System.Text.Json.JsonDocument.Parse(doc).RootElement.GetProperty("opt_in").GetProperty("opted_in").GetBoolean(), Is.True, doc);
+            }
 
             // Wins of the brand are announced (the minor pot hits about once in 50 contributions).
             await Assertions.Expect(page.GetByTestId("wins").Locator("li").First).ToContainTextAsync("won the", new() { Timeout = 120_000 });
