@@ -18,8 +18,10 @@ public sealed class Connection(WebSocket socket, ConnectionKind kind, string ope
 
     readonly Lock gate = new();
     readonly Queue<ReadOnlyMemory<byte>> queue = new();
-    readonly Dictionary<Guid, ReadOnlyMemory<byte>> tickers = [];
-    readonly Dictionary<Guid, long> tickerSent = [];
+    readonly Dictionary<Guid, (ReadOnlyMemory<byte> Frame, long Arrived)> tickers = [];
+    // When the last ticker sent for an instance became due (not when it was sent): a send delayed by a busy moment
+    // does not push every later ticker of the instance back by as much.
+    readonly Dictionary<Guid, long> tickerDue = [];
     readonly HashSet<(string Source, string EventType)> subscriptions = [];
     readonly SemaphoreSlim signal = new(0, 1);
     bool overflowed;
@@ -75,7 +77,7 @@ public sealed class Connection(WebSocket socket, ConnectionKind kind, string ope
         lock (gate)
         {
             if (overflowed) return;
-            tickers[instanceId] = frame;
+            tickers[instanceId] = (frame, Environment.TickCount64);
         }
         Wake();
     }
@@ -108,14 +110,14 @@ public sealed class Connection(WebSocket socket, ConnectionKind kind, string ope
                 close = closeRequest;
                 while (queue.TryDequeue(out var frame)) batch.Add(frame);
                 var now = Environment.TickCount64;
-                foreach (var (instance, frame) in tickers.ToList())
+                foreach (var (instance, (frame, arrived)) in tickers.ToList())
                 {
-                    var due = tickerSent.GetValueOrDefault(instance) + (long)TickerInterval.TotalMilliseconds;
+                    var due = tickerDue.TryGetValue(instance, out var last) ? last + (long)TickerInterval.TotalMilliseconds : arrived;
                     if (due <= now)
                     {
                         batch.Add(frame);
                         tickers.Remove(instance);
-                        tickerSent[instance] = now;
+                        tickerDue[instance] = Math.Max(due, arrived);
                     }
                     else if (wait is null || TimeSpan.FromMilliseconds(due - now) < wait) wait = TimeSpan.FromMilliseconds(due - now);
                 }

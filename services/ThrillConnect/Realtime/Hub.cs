@@ -66,7 +66,8 @@ public sealed class Hub(Jackpots jackpots, ILogger<Hub> logger)
 
     public async Task PublishAsync(JackpotUpdated u)
     {
-        latest[u.Id] = u;
+        // Consumers run concurrently: an update overtaken by a newer one of the same instance is not shown.
+        if (!ReferenceEquals(latest.AddOrUpdate(u.Id, u, (_, seen) => seen.LastUpdated > u.LastUpdated ? seen : u), u)) return;
         foreach (var brand in u.AllowedBrands)
         {
             if (!players.TryGetValue(brand, out var connections)) continue;
