@@ -5,6 +5,7 @@ var benchmarks = new Dictionary<string, Func<string[], Task<BenchmarkResult>>>
     ["grpc"] = GrpcBenchmark.RunAsync,
     ["auth"] = AuthBenchmark.RunAsync,
     ["contributions"] = ContributionsBenchmark.RunAsync,
+    ["wallet"] = WalletBenchmark.RunAsync,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))
