@@ -52,17 +52,7 @@ public static class ContributionsBenchmark
         var adminPassword = "Bench-" + Hex(16);
         var potsConnection = TestEnvironment.UniqueDatabase("bench_thrillpots", out var potsDatabase);
         Console.Error.WriteLine($"==> starting ThrillId on {issuer} and ThrillPots on :{potsPort} (gRPC :{grpcPort}, database {potsDatabase})");
-        var id = ServiceProcess.Start("ThrillId", idPort, new Dictionary<string, string>
-        {
-            ["Service__BindAddress"] = "127.0.0.1",
-            ["Service__HttpPort"] = idPort.ToString(CultureInfo.InvariantCulture),
-            ["ConnectionStrings__thrillid"] = TestEnvironment.UniqueDatabase("bench_thrillid", out var idDatabase),
-            ["ConnectionStrings__rabbitmq"] = TestEnvironment.RabbitMq,
-            ["ThrillId__Issuer"] = issuer,
-            ["SigningKeys__EncryptionKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
-            ["Bootstrap__AdminUser"] = adminUser,
-            ["Bootstrap__AdminPassword"] = adminPassword,
-        });
+        var id = StartThrillId(idPort, TestEnvironment.UniqueDatabase("bench_thrillid", out var idDatabase), adminUser, adminPassword);
         var pots = ServiceProcess.Start("ThrillPots", potsPort, new Dictionary<string, string>
         {
             // As deployed: without Development's developer exception page and per-request DI scope validation.
@@ -169,6 +159,20 @@ public static class ContributionsBenchmark
 
     // ------------------------------------------------------------------ set-up
 
+    /// <summary>Thrill-ID on http://127.0.0.1:<paramref name="port"/> (its issuer), bootstrapping the given admin.</summary>
+    internal static ServiceProcess StartThrillId(int port, string connection, string adminUser, string adminPassword) =>
+        ServiceProcess.Start("ThrillId", port, new Dictionary<string, string>
+        {
+            ["Service__BindAddress"] = "127.0.0.1",
+            ["Service__HttpPort"] = port.ToString(CultureInfo.InvariantCulture),
+            ["ConnectionStrings__thrillid"] = connection,
+            ["ConnectionStrings__rabbitmq"] = TestEnvironment.RabbitMq,
+            ["ThrillId__Issuer"] = $"http://127.0.0.1:{port}",
+            ["SigningKeys__EncryptionKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+            ["Bootstrap__AdminUser"] = adminUser,
+            ["Bootstrap__AdminPassword"] = adminPassword,
+        });
+
     /// <summary>
     /// As Thrill-ID's bootstrap admin: organisation <paramref name="operatorId"/> with <paramref name="units"/>, an
     /// organisation-level Service account holding &lt;system&gt;:*:write for each of <paramref name="systems"/> and its OAuth
@@ -202,32 +206,37 @@ public static class ContributionsBenchmark
     }
 
     /// <summary>
-    /// Through ThrillPots' admin API: the operator and its brand, a published template without opt-in whose pots practically
-    /// never win (HitRate 1 in 10^18; MustDropByValue somewhere in (100, 1,000,000]), and <paramref name="count"/> Active
-    /// instances of it for the brand, each its own single writer.
+    /// Through ThrillPots' admin API: the operator and its brand, and <paramref name="count"/> Active instances of a
+    /// never-winning template for the brand, each its own single writer.
     /// </summary>
     static async Task<Guid[]> SetUpInstancesAsync(HttpClient http, string pots, string token, int count)
     {
         await SendAsync(http, HttpMethod.Post, pots + "/config/operators", new { id = Operator, name = "Bench operator" }, token, HttpStatusCode.Created);
         await SendAsync(http, HttpMethod.Post, $"{pots}/config/operators/{Operator}/brands", new[] { new { id = Brand, name = "Bench brand" } }, token,
             HttpStatusCode.OK);
-        var template = await SendAsync(http, HttpMethod.Post, pots + "/templates", NeverWinningTemplate(Operator, "Contributions benchmark"), token,
-            HttpStatusCode.Created);
+        return await PublishAndInstantiateAsync(http, pots, token, Operator, "Contributions benchmark", [.. Enumerable.Repeat<string[]>([BrandId], count)]);
+    }
+
+    /// <summary>
+    /// Publishes a template of <paramref name="owner"/> without opt-in whose pots practically never win (HitRate 1 in 10^18;
+    /// MustDropByValue somewhere in (100, 1,000,000]; Fixed 0.1 per contribution, 0.03 to the house, 0.04 and 0.03 to the pots),
+    /// and one Active instance of it per entry of <paramref name="allowedBrands"/>.
+    /// </summary>
+    internal static async Task<Guid[]> PublishAndInstantiateAsync(HttpClient http, string pots, string token, string owner, string name,
+        string[][] allowedBrands)
+    {
+        var template = await SendAsync(http, HttpMethod.Post, pots + "/templates", NeverWinningTemplate(owner, name), token, HttpStatusCode.Created);
         var templateId = template.GetProperty("id").GetString()!;
         await SendAsync(http, HttpMethod.Post, $"{pots}/templates/{templateId}/publish", new { }, token, HttpStatusCode.OK);
-        var instances = new Guid[count];
-        for (var i = 0; i < count; i++)
+        var instances = new Guid[allowedBrands.Length];
+        for (var i = 0; i < instances.Length; i++)
             instances[i] = (await SendAsync(http, HttpMethod.Post, pots + "/templates/instantiate",
-                new { template_id = templateId, owner_id = Operator, allowed_brands = new[] { BrandId } }, token, HttpStatusCode.Created))
+                new { template_id = templateId, owner_id = owner, allowed_brands = allowedBrands[i] }, token, HttpStatusCode.Created))
                 .GetProperty("id").GetGuid();
         return instances;
     }
 
-    /// <summary>
-    /// A template without opt-in whose pots practically never win (HitRate 1 in 10^18; MustDropByValue somewhere in
-    /// (100, 1,000,000]): Fixed 0.1 per contribution, 0.03 to the house, 0.04 and 0.03 to the pots.
-    /// </summary>
-    internal static JsonElement NeverWinningTemplate(string owner, string name) => JsonDocument.Parse($$"""
+    static JsonElement NeverWinningTemplate(string owner, string name) => JsonDocument.Parse($$"""
             {
               "name": "{{name}}", "owner_id": "{{owner}}", "currency": "EUR",
               "contribution_rules": { "opt_in_required": false, "contribution_type": { "Fixed": 0.1 }, "operator_contribution_percentage": 0 },
