@@ -52,17 +52,7 @@ public static class ContributionsBenchmark
         var adminPassword = "Bench-" + Hex(16);
         var potsConnection = TestEnvironment.UniqueDatabase("bench_thrillpots", out var potsDatabase);
         Console.Error.WriteLine($"==> starting ThrillId on {issuer} and ThrillPots on :{potsPort} (gRPC :{grpcPort}, database {potsDatabase})");
-        var id = ServiceProcess.Start("ThrillId", idPort, new Dictionary<string, string>
-        {
-            ["Service__BindAddress"] = "127.0.0.1",
-            ["Service__HttpPort"] = idPort.ToString(CultureInfo.InvariantCulture),
-            ["ConnectionStrings__thrillid"] = TestEnvironment.UniqueDatabase("bench_thrillid", out var idDatabase),
-            ["ConnectionStrings__rabbitmq"] = TestEnvironment.RabbitMq,
-            ["ThrillId__Issuer"] = issuer,
-            ["SigningKeys__EncryptionKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
-            ["Bootstrap__AdminUser"] = adminUser,
-            ["Bootstrap__AdminPassword"] = adminPassword,
-        });
+        var id = StartThrillId(idPort, TestEnvironment.UniqueDatabase("bench_thrillid", out var idDatabase), adminUser, adminPassword);
         var pots = ServiceProcess.Start("ThrillPots", potsPort, new Dictionary<string, string>
         {
             // As deployed: without Development's developer exception page and per-request DI scope validation.
@@ -80,7 +70,7 @@ public static class ContributionsBenchmark
         {
             await Task.WhenAll(id.WaitReadyAsync(TimeSpan.FromSeconds(120)), pots.WaitReadyAsync(TimeSpan.FromSeconds(120)));
             using var admin = new HttpClient { Timeout = TimeSpan.FromMinutes(5) };
-            var token = await TokenAsync(admin, issuer, adminUser, adminPassword);
+            var token = await TokenAsync(admin, issuer, adminUser, adminPassword, Operator, [Brand], ["thrillpots"]);
             var instances = await SetUpInstancesAsync(admin, pots.BaseUrl, token, instanceCount);
 
             // (a) HTTP, one contribution per request: wrk drives it where it is installed (build/bench installs it).
@@ -159,31 +149,43 @@ public static class ContributionsBenchmark
         {
             Console.Error.WriteLine("==> stopping ThrillPots and ThrillId, dropping their databases");
             await Task.WhenAll(pots.DisposeAsync().AsTask(), id.DisposeAsync().AsTask());
-            foreach (var database in new[] { potsDatabase, idDatabase })
-            {
-                try { await TestEnvironment.DropDatabaseAsync(database); }
-                catch (Exception ex) { Console.Error.WriteLine($"warning: could not drop database {database}: {ex.Message}"); }
-            }
+            await DropDatabasesAsync([potsDatabase, idDatabase]);
         }
     }
 
     // ------------------------------------------------------------------ set-up
 
+    /// <summary>Thrill-ID on http://127.0.0.1:<paramref name="port"/> (its issuer), bootstrapping the given admin.</summary>
+    internal static ServiceProcess StartThrillId(int port, string connection, string adminUser, string adminPassword) =>
+        ServiceProcess.Start("ThrillId", port, new Dictionary<string, string>
+        {
+            ["Service__BindAddress"] = "127.0.0.1",
+            ["Service__HttpPort"] = port.ToString(CultureInfo.InvariantCulture),
+            ["ConnectionStrings__thrillid"] = connection,
+            ["ConnectionStrings__rabbitmq"] = TestEnvironment.RabbitMq,
+            ["ThrillId__Issuer"] = $"http://127.0.0.1:{port}",
+            ["SigningKeys__EncryptionKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+            ["Bootstrap__AdminUser"] = adminUser,
+            ["Bootstrap__AdminPassword"] = adminPassword,
+        });
+
     /// <summary>
-    /// As Thrill-ID's bootstrap admin: organisation <see cref="Operator"/> with unit <see cref="Brand"/>, an organisation-level
-    /// Service account holding thrillpots:*:write and its OAuth client; returns that client's client_credentials token.
+    /// As Thrill-ID's bootstrap admin: organisation <paramref name="operatorId"/> with <paramref name="units"/>, an
+    /// organisation-level Service account holding &lt;system&gt;:*:write for each of <paramref name="systems"/> and its OAuth
+    /// client; returns that client's client_credentials token.
     /// </summary>
-    static async Task<string> TokenAsync(HttpClient http, string issuer, string adminUser, string adminPassword)
+    internal static async Task<string> TokenAsync(HttpClient http, string issuer, string adminUser, string adminPassword, string operatorId,
+        string[] units, string[] systems)
     {
         var login = await SendAsync(http, HttpMethod.Post, issuer + "/accounts/auth", new { username = adminUser, password = adminPassword }, null, HttpStatusCode.OK);
         var admin = login.GetProperty("token").GetString()!;
-        await SendAsync(http, HttpMethod.Post, issuer + "/admin/organisations", new { id = Operator, units = new[] { Brand }, enabled = true }, admin, HttpStatusCode.OK);
+        await SendAsync(http, HttpMethod.Post, issuer + "/admin/organisations", new { id = operatorId, units, enabled = true }, admin, HttpStatusCode.OK);
         var account = await SendAsync(http, HttpMethod.Post, issuer + "/admin/accounts", new
         {
-            username = $"bench-pots-{Hex(6)}@bench.example",
+            username = $"bench-svc-{Hex(6)}@bench.example",
             account_type = "Service",
-            org_id = Operator,
-            permissions = new[] { new { system_id = "thrillpots", permissions = new[] { new { resource_id = "*", permission = "Write" } } } },
+            org_id = operatorId,
+            permissions = systems.Select(s => new { system_id = s, permissions = new[] { new { resource_id = "*", permission = "Write" } } }).ToArray(),
             enabled = true,
         }, admin, HttpStatusCode.Created);
         var client = await SendAsync(http, HttpMethod.Post, $"{issuer}/admin/accounts/{account.GetProperty("id").GetString()}/clients", null, admin,
@@ -200,18 +202,39 @@ public static class ContributionsBenchmark
     }
 
     /// <summary>
-    /// Through ThrillPots' admin API: the operator and its brand, a published template without opt-in whose pots practically
-    /// never win (HitRate 1 in 10^18; MustDropByValue somewhere in (100, 1,000,000]), and <paramref name="count"/> Active
-    /// instances of it for the brand, each its own single writer.
+    /// Through ThrillPots' admin API: the operator and its brand, and <paramref name="count"/> Active instances of a
+    /// never-winning template for the brand, each its own single writer.
     /// </summary>
     static async Task<Guid[]> SetUpInstancesAsync(HttpClient http, string pots, string token, int count)
     {
         await SendAsync(http, HttpMethod.Post, pots + "/config/operators", new { id = Operator, name = "Bench operator" }, token, HttpStatusCode.Created);
         await SendAsync(http, HttpMethod.Post, $"{pots}/config/operators/{Operator}/brands", new[] { new { id = Brand, name = "Bench brand" } }, token,
             HttpStatusCode.OK);
-        var template = await SendAsync(http, HttpMethod.Post, pots + "/templates", JsonDocument.Parse($$"""
+        return await PublishAndInstantiateAsync(http, pots, token, Operator, "Contributions benchmark", [.. Enumerable.Repeat<string[]>([BrandId], count)]);
+    }
+
+    /// <summary>
+    /// Publishes a template of <paramref name="owner"/> without opt-in whose pots practically never win (HitRate 1 in 10^18;
+    /// MustDropByValue somewhere in (100, 1,000,000]; Fixed 0.1 per contribution, 0.03 to the house, 0.04 and 0.03 to the pots),
+    /// and one Active instance of it per entry of <paramref name="allowedBrands"/>.
+    /// </summary>
+    internal static async Task<Guid[]> PublishAndInstantiateAsync(HttpClient http, string pots, string token, string owner, string name,
+        string[][] allowedBrands)
+    {
+        var template = await SendAsync(http, HttpMethod.Post, pots + "/templates", NeverWinningTemplate(owner, name), token, HttpStatusCode.Created);
+        var templateId = template.GetProperty("id").GetString()!;
+        await SendAsync(http, HttpMethod.Post, $"{pots}/templates/{templateId}/publish", new { }, token, HttpStatusCode.OK);
+        var instances = new Guid[allowedBrands.Length];
+        for (var i = 0; i < instances.Length; i++)
+            instances[i] = (await SendAsync(http, HttpMethod.Post, pots + "/templates/instantiate",
+                new { template_id = templateId, owner_id = owner, allowed_brands = allowedBrands[i] }, token, HttpStatusCode.Created))
+                .GetProperty("id").GetGuid();
+        return instances;
+    }
+
+    static JsonElement NeverWinningTemplate(string owner, string name) => JsonDocument.Parse($$"""
             {
-              "name": "Contributions benchmark", "owner_id": "{{Operator}}", "currency": "EUR",
+              "name": "{{name}}", "owner_id": "{{owner}}", "currency": "EUR",
               "contribution_rules": { "opt_in_required": false, "contribution_type": { "Fixed": 0.1 }, "operator_contribution_percentage": 0 },
               "house_hold_contribution": { "Percentage": 0.3 },
               "win_selector_strategy": "Highest",
@@ -226,18 +249,9 @@ public static class ContributionsBenchmark
                   "pot_types": [ { "MustDropByValue": { "max_value": 1000000 } } ] }
               ]
             }
-            """).RootElement, token, HttpStatusCode.Created);
-        var templateId = template.GetProperty("id").GetString()!;
-        await SendAsync(http, HttpMethod.Post, $"{pots}/templates/{templateId}/publish", new { }, token, HttpStatusCode.OK);
-        var instances = new Guid[count];
-        for (var i = 0; i < count; i++)
-            instances[i] = (await SendAsync(http, HttpMethod.Post, pots + "/templates/instantiate",
-                new { template_id = templateId, owner_id = Operator, allowed_brands = new[] { BrandId } }, token, HttpStatusCode.Created))
-                .GetProperty("id").GetGuid();
-        return instances;
-    }
+            """).RootElement;
 
-    static async Task<JsonElement> SendAsync(HttpClient http, HttpMethod method, string url, object? body, string? bearer, HttpStatusCode expected)
+    internal static async Task<JsonElement> SendAsync(HttpClient http, HttpMethod method, string url, object? body, string? bearer, HttpStatusCode expected)
     {
         using var request = new HttpRequestMessage(method, url);
         if (body is not null) request.Content = new StringContent(JsonSerializer.Serialize(body), Encoding.UTF8, "application/json");
@@ -430,7 +444,7 @@ public static class ContributionsBenchmark
     /// Per instance and pot, the ledger must explain the stored value (ThrillPots' <c>GET /reconciliation</c>), and every
     /// contribution answered "accepted" must be in the ledger; fails the benchmark otherwise.
     /// </summary>
-    static async Task ReconcileAsync(HttpClient http, string pots, string token, long answered)
+    internal static async Task ReconcileAsync(HttpClient http, string pots, string token, long answered)
     {
         var report = await SendAsync(http, HttpMethod.Get, pots + "/reconciliation", null, token, HttpStatusCode.OK);
         var balanced = report.GetProperty("balanced").GetBoolean();
@@ -445,14 +459,24 @@ public static class ContributionsBenchmark
                 $"{ledger.GetProperty("wins").GetInt64()} wins");
             errors.AddRange(instance.GetProperty("errors").EnumerateArray().Select(e => e.GetString()!));
         }
-        Console.WriteLine($"   reconciliation {(balanced ? "balanced" : "UNBALANCED")}: {rows:#,0} ledger rows, {answered:#,0} contributions answered \"accepted\" (HTTP and gRPC, warm-ups included)");
+        Console.WriteLine($"   reconciliation {(balanced ? "balanced" : "UNBALANCED")}: {rows:#,0} ledger rows, {answered:#,0} contributions answered \"accepted\" (warm-ups included)");
         if (!balanced) throw new InvalidOperationException("ThrillPots' reconciliation is unbalanced:\n" + string.Join("\n", errors));
         if (rows < answered) throw new InvalidOperationException($"{answered - rows} contributions answered \"accepted\" are missing from the ledger");
     }
 
-    static string Hex(int bytes) => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(bytes));
+    /// <summary>Drops the run's databases; one that cannot be dropped is a warning, not a failed run.</summary>
+    internal static async Task DropDatabasesAsync(IEnumerable<string> databases)
+    {
+        foreach (var database in databases)
+        {
+            try { await TestEnvironment.DropDatabaseAsync(database); }
+            catch (Exception ex) { Console.Error.WriteLine($"warning: could not drop database {database}: {ex.Message}"); }
+        }
+    }
 
-    static string Truncate(string s) => s.Length <= 200 ? s : s[..200] + "…";
+    internal static string Hex(int bytes) => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(bytes));
+
+    internal static string Truncate(string s) => s.Length <= 200 ? s : s[..200] + "…";
 
     static string? OptionText(string[] args, string name)
     {
@@ -460,7 +484,7 @@ public static class ContributionsBenchmark
         return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 
-    static int Option(string[] args, string name, int fallback)
+    internal static int Option(string[] args, string name, int fallback)
     {
         var i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], out var v) && v > 0 ? v : fallback;
