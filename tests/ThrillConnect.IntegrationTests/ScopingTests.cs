@@ -61,8 +61,8 @@ public class ScopingTests
         // ThrillConnect learns an instance's allowed brands from its updates.
         await Bus.PublishAsync(Events.Update(shared, Servers.OrgA, ["cna:a1", "cna:a2"]));
         await Bus.PublishAsync(Events.Update(onlyA2, Servers.OrgA, ["cna:a2"]));
-        await wsA2.NextAsync(f => f.Is("JackpotUpdate", shared), "the shared update");
-        await wsA2.NextAsync(f => f.Is("JackpotUpdate", onlyA2), "the a2-only update");
+        await wsA2.SeenAsync(f => f.Is("JackpotUpdate", shared), "the shared update");
+        await wsA2.SeenAsync(f => f.Is("JackpotUpdate", onlyA2), "the a2-only update");
 
         // A win on the a2-only instance (brand B's) reaches a2, never a1.
         await Bus.PublishAsync(Events.Win(onlyA2, "cna:a2", a2.Id, 7m));
@@ -119,14 +119,14 @@ public class ScopingTests
         await Bus.PublishAsync(Events.Win(ofB, "cnb:y1", "player-y", 3m));
         await Bus.PublishAsync(Events.OptIn(ofB, "cnb:y1", "player-y"));
         foreach (var name in new[] { "JackpotUpdate", "WinEvent", "OptInEvent" })
-            await orgB.NextAsync(f => f.Is(name, ofB), $"cnb's {name} on cnb's service socket");
+            await orgB.SeenAsync(f => f.Is(name, ofB), $"cnb's {name} on cnb's service socket");
 
         // Both brands of cna: an instance owned by the organisation, a win and an opt-in of brand a2.
         await Bus.PublishAsync(Events.Update(ofA, Servers.OrgA, ["cna:a1", "cna:a2"]));
         await Bus.PublishAsync(Events.Win(ofA, "cna:a2", "player-a", 4m));
         await Bus.PublishAsync(Events.OptIn(ofA, "cna:a1", "player-a"));
         foreach (var name in new[] { "JackpotUpdate", "WinEvent", "OptInEvent" })
-            await orgA.NextAsync(f => f.Is(name, ofA), $"cna's {name} on cna's service socket");
+            await orgA.SeenAsync(f => f.Is(name, ofA), $"cna's {name} on cna's service socket");
 
         await orgA.AssertNeverAsync(f => f.InstanceId == ofB, "cna's service never sees cnb's events");
         await orgB.AssertNeverAsync(f => f.InstanceId == ofA, "cnb's service never sees cna's events");
@@ -147,9 +147,9 @@ public class ScopingTests
         await Bus.PublishAsync(Events.OptIn(withA1, "cna:a2", "player-2"));
         await Bus.PublishAsync(Events.Win(withA1, "cna:a1", "player-1", 1m));
         await Bus.PublishAsync(Events.OptIn(withA1, "cna:a1", "player-1"));
-        var win = await a1.NextAsync(f => f.Is("WinEvent", withA1) && f.Data.GetProperty("brand_id").GetString() == "cna:a1", "a1's win");
+        var win = await a1.SeenAsync(f => f.Is("WinEvent", withA1) && f.Data.GetProperty("brand_id").GetString() == "cna:a1", "a1's win");
         Assert.That(win.Json.GetProperty("brand_id").GetString(), Is.EqualTo("a1"));
-        await a1.NextAsync(f => f.Is("OptInEvent", withA1) && f.Data.GetProperty("player_brand_id").GetString() == "cna:a1", "a1's opt-in");
+        await a1.SeenAsync(f => f.Is("OptInEvent", withA1) && f.Data.GetProperty("player_brand_id").GetString() == "cna:a1", "a1's opt-in");
 
         await a1.AssertNeverAsync(f => f.InstanceId == onlyA2, "an instance that only allows a2");
         await a1.AssertNeverAsync(f => f.Name is "WinEvent" or "OptInEvent" && f.Json.GetProperty("brand_id").GetString() != "a1",
@@ -196,7 +196,7 @@ public class ScopingTests
 
         await Jackpots.ContributeAsync(jackpot, winner.Id, "cna:a1");
         var own = await wsWinner.NextAsync(f => f.Is("WinEvent", jackpot.Id), "the win on the winner's socket");
-        var seen = await wsWatcher.NextAsync(f => f.Is("WinEvent", jackpot.Id), "the win on another brand's player's socket");
+        var seen = await wsWatcher.SeenAsync(f => f.Is("WinEvent", jackpot.Id), "the win on another brand's player's socket");
         var amount = own.Data.GetProperty("win_amount").GetDecimal();
         Assert.That(amount, Is.GreaterThanOrEqualTo(10m), "the seed at least");
         Assert.That(own.Data.GetProperty("player_id").GetString(), Is.EqualTo(winner.Id));

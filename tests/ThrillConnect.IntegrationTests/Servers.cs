@@ -99,7 +99,7 @@ public sealed class Servers
             ["Webhooks__EncryptionKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
         });
         ConnectPort = TestEnvironment.FreePort();
-        connect = StartConnect(ConnectPort, Database("connect"), $"http://127.0.0.1:{gateGrpcPort}");
+        connect = StartConnect(ConnectPort, Database("connect"));
         Bus = await Bus.StartAsync();
         await Task.WhenAll(thrillId.WaitReadyAsync(), wallet.WaitReadyAsync(), gate.WaitReadyAsync(), pots.WaitReadyAsync(), connect.WaitReadyAsync());
 
@@ -123,8 +123,8 @@ public sealed class Servers
         await WarmUpAsync();
     }
 
-    /// <summary>A ThrillConnect process on its own database, reading from this run's ThrillPots and the given ThrillGate.</summary>
-    public static ServiceProcess StartConnect(int port, string connectionString, string thrillGate) =>
+    /// <summary>A ThrillConnect process on its own database, reading from this run's ThrillPots and ThrillGate.</summary>
+    public static ServiceProcess StartConnect(int port, string connectionString) =>
         ServiceProcess.Start("ThrillConnect", port, new Dictionary<string, string>
         {
             ["Service__BindAddress"] = "127.0.0.1",
@@ -132,7 +132,7 @@ public sealed class Servers
             ["Service__ShutdownGraceSeconds"] = "10",
             ["ConnectionStrings__thrillconnect"] = connectionString,
             ["ConnectionStrings__rabbitmq"] = TestEnvironment.RabbitMq,
-            ["Grpc__Endpoints__thrillgate"] = thrillGate,
+            ["Grpc__Endpoints__thrillgate"] = $"http://127.0.0.1:{gateGrpcPort}",
             ["Grpc__Endpoints__thrillpots"] = $"http://127.0.0.1:{potsGrpcPort}",
             ["Auth__Issuer"] = thrillId.BaseUrl,
         });
@@ -264,10 +264,21 @@ public sealed class Servers
     public static async Task<Player> PlayerAsync(string brandKey = "cna:a1", string currency = "EUR")
     {
         var (op, brand) = (brandKey.Split(':')[0], brandKey.Split(':')[1]);
-        var player = new Player("pl-" + Guid.NewGuid().ToString("N")[..12], "tok-" + Guid.NewGuid().ToString("N"), op, brand, currency);
+        return await PutPlayerAsync(new Player("pl-" + Guid.NewGuid().ToString("N")[..12], "tok-" + Guid.NewGuid().ToString("N"), op, brand, currency));
+    }
+
+    /// <summary>The same player with a new session token: the wallet no longer knows the old one.</summary>
+    public static Task<Player> RenewTokenAsync(Player player) => PutPlayerAsync(player with { Token = "tok-" + Guid.NewGuid().ToString("N") });
+
+    static async Task<Player> PutPlayerAsync(Player player)
+    {
         using var request = new HttpRequestMessage(HttpMethod.Put, "/sim/players/" + player.Id)
         {
-            Content = JsonContent.Create(new { token = player.Token, currency, balance = 100m, operator_id = op, brand_id = brand, country = "MT", nickname = "Tester" }),
+            Content = JsonContent.Create(new
+            {
+                token = player.Token, currency = player.Currency, balance = 100m, operator_id = player.Operator, brand_id = player.Brand, country = "MT",
+                nickname = "Tester",
+            }),
         };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", WalletAdminToken);
         using var response = await Wallet.Http.SendAsync(request);

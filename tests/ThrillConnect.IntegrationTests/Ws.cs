@@ -117,6 +117,13 @@ public sealed class Ws : IAsyncDisposable
             $"No frame {what} within {(timeout ?? DefaultTimeout).TotalSeconds:0.#} s{(closed.Task.IsCompleted ? $"; the socket closed {closed.Task.Result}" : "")}." +
             $" Last frames read:\n{string.Join("\n", read.TakeLast(10))}");
 
+    /// <summary>
+    /// The first frame read so far or still to come that matches: for frames whose order is not given (tickers of several
+    /// instances, events from different consumers, a reply and the event it causes).
+    /// </summary>
+    public async Task<Frame> SeenAsync(Func<Frame, bool> match, string what, TimeSpan? timeout = null) =>
+        read.FirstOrDefault(match) ?? await NextAsync(match, what, timeout);
+
     /// <summary>Reads frames until <paramref name="count"/> of those read match; returns them.</summary>
     public async Task<IReadOnlyList<Frame>> CountAsync(Func<Frame, bool> match, int count, string what)
     {
