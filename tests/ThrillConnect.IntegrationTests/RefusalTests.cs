@@ -88,31 +88,28 @@ public class RefusalTests
         Assert.That(ws.IsOpen);
     }
 
-    static readonly object[] BadServiceTokens =
-    [
-        new object[] { "garbage", "not-a-jwt", "401 the token is not a valid Thrill-ID access token" },
-        new object[] { "forged", "forged", "401 the token is not a valid Thrill-ID access token" },
-        new object[] { "expired", "expired", "401 the token is not a valid Thrill-ID access token" },
-        new object[] { "wrong audience", "audience", "401 the token is not a valid Thrill-ID access token" },
-        new object[] { "wrong issuer", "issuer", "401 the token is not a valid Thrill-ID access token" },
-        new object[] { "no events permission", "cors-reader", "401 the token does not grant thrillconnect:events:read" },
-    ];
+    const string NotValid = "401 the token is not a valid Thrill-ID access token";
 
-    [TestCaseSource(nameof(BadServiceTokens))]
-    public async Task A_refused_service_token_is_4401(string what, string kind, string reason)
+    [TestCase("garbage", NotValid)]
+    [TestCase("forged", NotValid)]
+    [TestCase("expired", NotValid)]
+    [TestCase("for another audience", NotValid)]
+    [TestCase("of another issuer", NotValid)]
+    [TestCase("without the events permission", "401 the token does not grant thrillconnect:events:read")]
+    public async Task A_refused_service_token_is_4401(string token, string reason)
     {
-        var token = kind switch
+        var genuine = Servers.OperatorA;
+        var (code, closeReason) = await ClosedAsync(Ws.ServiceUrl(token switch
         {
-            "forged" => Tokens.Forge(Servers.OperatorA),
-            "expired" => await Tokens.ResignAsync(Servers.OperatorA, c => { c["iat"] = Tokens.Now - 7200; c["nbf"] = Tokens.Now - 7200; c["exp"] = Tokens.Now - 3600; }),
-            "audience" => await Tokens.ResignAsync(Servers.OperatorA, c => c["aud"] = "someone-else"),
-            "issuer" => await Tokens.ResignAsync(Servers.OperatorA, c => c["iss"] = "https://id.evil.example"),
-            "cors-reader" => Servers.CorsReaderA,
-            _ => kind,
-        };
-        var (code, closeReason) = await ClosedAsync(Ws.ServiceUrl(token));
-        Assert.That(code, Is.EqualTo(4401), what);
-        Assert.That(closeReason, Does.StartWith(reason), what);
+            "forged" => Tokens.Forge(genuine),
+            "expired" => await Tokens.ResignAsync(genuine, c => { c["iat"] = Tokens.Now - 7200; c["nbf"] = Tokens.Now - 7200; c["exp"] = Tokens.Now - 3600; }),
+            "for another audience" => await Tokens.ResignAsync(genuine, c => c["aud"] = "someone-else"),
+            "of another issuer" => await Tokens.ResignAsync(genuine, c => c["iss"] = "https://id.evil.example"),
+            "without the events permission" => Servers.CorsReaderA,
+            _ => "not-a-jwt",
+        }));
+        Assert.That(code, Is.EqualTo(4401));
+        Assert.That(closeReason, Does.StartWith(reason));
     }
 
     [Test]
