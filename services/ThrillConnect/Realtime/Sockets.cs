@@ -242,7 +242,12 @@ public static class Sockets
                         c.RequestClose(WebSocketCloseStatus.NormalClosure, "");
                         return;
                     }
-                    if (!Allowed()) return;
+                    if (!Allowed())
+                    {
+                        // Past the hard limit the connection is closing; past the soft one only this message is dropped.
+                        if (inWindow > HardMessagesPerSecond) return;
+                        continue;
+                    }
                     if (r.MessageType != WebSocketMessageType.Text)
                     {
                         Error("InvalidMessage", "invalid_message", "Messages are JSON text frames.", null);

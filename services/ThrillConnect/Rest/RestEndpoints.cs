@@ -14,10 +14,17 @@ public static class RestEndpoints
     {
         app.MapGet("/health", () => Results.Ok(new { version = Version })).WithTags("Health");
         var v1 = app.MapGroup("/v1").WithTags("Jackpots").AddEndpointFilter<CorsFilter>();
-        v1.MapGet("/thrillpots/instances/source/{sourceId}/brand/{brandId}", BySourceAsync);
-        v1.MapGet("/thrillpots/instances/{instanceId}", InstanceAsync);
-        v1.MapGet("/thrillpots/sources", SourcesAsync);
-        v1.MapGet("/currencies", CurrenciesAsync);
+        Get(v1, "/thrillpots/instances/source/{sourceId}/brand/{brandId}", BySourceAsync);
+        Get(v1, "/thrillpots/instances/{instanceId}", InstanceAsync);
+        Get(v1, "/thrillpots/sources", SourcesAsync);
+        Get(v1, "/currencies", CurrenciesAsync);
+    }
+
+    /// <summary>A read and its CORS preflight (a browser sends one before a request with headers of its own, e.g. traceparent).</summary>
+    static void Get(RouteGroupBuilder group, string pattern, Delegate read)
+    {
+        group.MapGet(pattern, read);
+        group.MapMethods(pattern, [HttpMethods.Options], () => Results.NoContent());
     }
 
     static async Task<IResult> BySourceAsync(string sourceId, string brandId, string? player_id, string? country_code, Jackpots jackpots, CancellationToken ct)
@@ -86,6 +93,12 @@ public sealed class CorsFilter(CorsRules rules) : IEndpointFilter
         {
             http.Response.Headers.AccessControlAllowOrigin = origin;
             http.Response.Headers.Vary = "Origin";
+            if (HttpMethods.IsOptions(http.Request.Method))
+            {
+                http.Response.Headers.AccessControlAllowMethods = "GET";
+                http.Response.Headers.AccessControlAllowHeaders = http.Request.Headers.AccessControlRequestHeaders;
+                http.Response.Headers.AccessControlMaxAge = "600";
+            }
         }
         return await next(context);
     }

@@ -1,0 +1,59 @@
+using System.Net.Http.Headers;
+using System.Text;
+
+namespace ThrillConnect.IntegrationTests;
+
+public sealed class Api(HttpClient http) : IDisposable
+{
+    public HttpClient Http => http;
+
+    public async Task<Reply> SendAsync(HttpMethod method, string path, string? token, object? body = null, string? origin = null)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (token is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        if (origin is not null) request.Headers.Add("Origin", origin);
+        if (body is not null)
+            request.Content = new StringContent(body is JsonNode node ? node.ToJsonString() : body as string ?? JsonSerializer.Serialize(body), Encoding.UTF8, "application/json");
+        using var response = await http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        var headers = response.Headers.Concat(response.Content.Headers)
+            .ToDictionary(h => h.Key, h => string.Join(", ", h.Value), StringComparer.OrdinalIgnoreCase);
+        return new Reply(response.StatusCode, text, response.Content.Headers.ContentType?.MediaType, headers);
+    }
+
+    public Task<Reply> GetAsync(string path, string? token = null, string? origin = null) => SendAsync(HttpMethod.Get, path, token, origin: origin);
+    public Task<Reply> PostAsync(string path, string? token, object? body = null) => SendAsync(HttpMethod.Post, path, token, body ?? new { });
+    public Task<Reply> PutAsync(string path, string? token, object body) => SendAsync(HttpMethod.Put, path, token, body);
+    public Task<Reply> DeleteAsync(string path, string? token, object body) => SendAsync(HttpMethod.Delete, path, token, body);
+
+    public void Dispose() => http.Dispose();
+}
+
+public sealed record Reply(HttpStatusCode Status, string Text, string? MediaType, IReadOnlyDictionary<string, string> Headers)
+{
+    public JsonElement Json => JsonDocument.Parse(Text).RootElement;
+
+    public string? Header(string name) => Headers.TryGetValue(name, out var value) ? value : null;
+
+    public Reply Expect(HttpStatusCode status)
+    {
+        Assert.That(Status, Is.EqualTo(status), Text);
+        return this;
+    }
+
+    /// <summary>A 400 RFC 7807 validation problem naming <paramref name="field"/> among its errors.</summary>
+    public Reply ExpectInvalid(string field)
+    {
+        ExpectProblem(HttpStatusCode.BadRequest);
+        var names = Json.GetProperty("errors").EnumerateObject().Select(p => p.Name).ToList();
+        Assert.That(names, Does.Contain(field), Text);
+        return this;
+    }
+
+    public Reply ExpectProblem(HttpStatusCode status)
+    {
+        Expect(status);
+        Assert.That(MediaType, Is.EqualTo("application/problem+json"), Text);
+        return this;
+    }
+}
