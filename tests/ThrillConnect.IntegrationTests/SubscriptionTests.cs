@@ -26,7 +26,7 @@ public class SubscriptionTests
         Assert.That(before.Where(f => f.Type == "Event").Select(f => f.ToString()), Is.Empty, "no event before a SubscribeRequest");
 
         await quiet.SendJsonAsync(new { SubscribeRequest = new { events = new[] { new { source = "thrillpots", event_type = "JackpotUpdate" } } } });
-        var snapshot = await quiet.NextAsync(f => f.Is("JackpotUpdate", instance), "the instance in the snapshot");
+        var snapshot = await quiet.SeenAsync(f => f.Is("JackpotUpdate", instance), "the instance in the snapshot");
         Assert.That(snapshot.Data.GetProperty("pots")[0].GetProperty("current_value").GetDecimal(), Is.EqualTo(12m), "the latest values");
         await quiet.AssertNeverAsync(f => f.Name is "WinEvent" or "OptInEvent", "past wins and opt-ins are not replayed");
     }
@@ -47,7 +47,7 @@ public class SubscriptionTests
         }
         await using var ws = await Ws.PlayerAsync(a1);
         await ws.SendJsonAsync(new { SubscribeRequest = new { events = new[] { new { source = "thrillpots", event_type = "*" } } } });
-        await ws.NextAsync(f => f.Is("JackpotUpdate", mine), "the a1 instance in the snapshot");
+        await ws.SeenAsync(f => f.Is("JackpotUpdate", mine), "the a1 instance in the snapshot");
         await ws.AssertNeverAsync(f => f.InstanceId == notMine, "the a2-only instance is not in a1's snapshot");
     }
 
@@ -101,7 +101,8 @@ public class SubscriptionTests
         await ws.AssertNeverAsync(f => f.Name == "JackpotUpdate", "no tickers until they are subscribed");
 
         await ws.SubscribeAsync("JackpotUpdate");
-        await ws.NextAsync(f => f.Is("JackpotUpdate", instance), "the instance's snapshot once tickers are subscribed");
+        // The snapshot may come before the subscription's barrier answer: among the frames read so far.
+        await ws.SeenAsync(f => f.Is("JackpotUpdate", instance), "the instance's snapshot once tickers are subscribed");
     }
 
     [TestCase("""{"SubscribeRequest": {"events": [{"source": "thrillpots", "event_type": "RaffleWinEvent"}]}}""")]
