@@ -64,6 +64,7 @@ public static class ContributionEndpoints
         var (body, error) = await JsonBody.ReadAsync<List<ContributeV2?>>(http.Request);
         if (error is not null) return error;
         if (body!.Count is 0 or > MaxBatch) return Problems.BadRequest("body", $"An array of 1-{MaxBatch} contributions.");
+        var contribute = service.InOrderOfKeys(http.MayActFor, ct);
         var items = await Task.WhenAll(body.Select(async (element, i) =>
         {
             if (element is null)
@@ -73,7 +74,7 @@ public static class ContributionEndpoints
             if (request is null)
                 return new BatchItem(i, [new ContributionResult(null, Outcomes.Invalid, Reasons.Invalid,
                     string.Join(" ", errors.Select(e => $"{e.Key}: {string.Join(" ", e.Value)}")), Errors: errors)]);
-            return new BatchItem(i, await service.ContributeAsync(request, http.MayActFor, ct));
+            return new BatchItem(i, await contribute(request));
         }));
         return Results.Json(items, Json);
     }

@@ -31,4 +31,31 @@ public sealed class ContributionService(Targets targets, ContributionEngine engi
             return [await wallets.ContributeAsync(instanceId, c, debited => engine.SubmitAsync(instanceId, debited), ct)];
         return [await engine.SubmitAsync(instanceId, c)];
     }
+
+    /// <summary>
+    /// For a batch: contributes concurrently, except that requests with the same target and key (brand, player, game
+    /// round) run one after the other in the order they are handed in, so the first of them is the one applied and the
+    /// later ones are answered as its duplicates.
+    /// </summary>
+    public Func<ContributionRequest, Task<IReadOnlyList<ContributionResult>>> InOrderOfKeys(Func<string, bool> mayActFor, CancellationToken ct)
+    {
+        var last = new Dictionary<(TargetKind, string, string, string, string), Task>();
+        return request =>
+        {
+            var c = request.Contribution;
+            var key = (request.Kind, request.TargetId, c.BrandId, c.PlayerId, c.GameroundId);
+            lock (last)
+            {
+                var task = AfterAsync(last.GetValueOrDefault(key), request);
+                last[key] = task;
+                return task;
+            }
+        };
+
+        async Task<IReadOnlyList<ContributionResult>> AfterAsync(Task? before, ContributionRequest request)
+        {
+            if (before is not null) await before.ContinueWith(_ => { }, TaskScheduler.Default);
+            return await ContributeAsync(request, mayActFor, ct);
+        }
+    }
 }

@@ -33,6 +33,7 @@ public sealed class ContributionsGrpc(ContributionService service)
         if (request.Contributions.Count is 0 or > ContributionEndpoints.MaxBatch)
             throw new RpcException(StatusCode.InvalidArgument, $"contributions: 1-{ContributionEndpoints.MaxBatch} elements.");
 
+        var contribute = service.InOrderOfKeys(http.MayActFor, call.CancellationToken);
         var results = await Task.WhenAll(request.Contributions.Select(async c =>
         {
             var (body, parseErrors) = ToV2(c);
@@ -44,7 +45,7 @@ public sealed class ContributionsGrpc(ContributionService service)
                 return (IReadOnlyList<Contributions.ContributionResult>)[new Contributions.ContributionResult(null, Outcomes.Invalid, Reasons.Invalid,
                     string.Join(" ", named.Select(e => $"{e.Key}: {string.Join(" ", e.Value)}")))];
             }
-            return await service.ContributeAsync(validated, http.MayActFor, call.CancellationToken);
+            return await contribute(validated);
         }));
         var reply = new Proto.ContributeBatchReply();
         foreach (var r in results)
