@@ -28,9 +28,10 @@ public static class ThrillConnectExtensions
         builder.Services.AddSingleton<CorsRules>();
         builder.Services.AddSingleton<Jackpots>();
         builder.Services.AddSingleton<Hub>();
-        // Fan-out is many small writes to many sockets: Realtime:InlineScheduling=true runs the transport's continuations inline,
-        // saving a thread hop per frame (nothing in this service blocks a thread); off by default until measured to help.
-        builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = builder.Configuration.GetValue("Realtime:InlineScheduling", false));
+        // Fan-out is many small writes to many sockets: the transport's continuations run inline (a thread hop less per
+        // frame; nothing in this service blocks a thread). build/bench realtime, 10,000 sockets at 30,000 frames/s: p99
+        // 317 ms inline, 406 ms queued. Realtime:InlineScheduling=false restores Kestrel's default.
+        builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = builder.Configuration.GetValue("Realtime:InlineScheduling", true));
         return builder;
     }
 
