@@ -191,6 +191,7 @@ public class ServiceHostTests
             // No Thrill-ID runs here: its JWKS is only fetched when a token arrives.
             ["Auth__Issuer"] = "http://127.0.0.1:1",
             ["Wallets__EncryptionKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
+            ["Dispatchers__EncryptionKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
         };
         databases.Add(db);
         return env;
