@@ -30,12 +30,15 @@ public sealed class CrashTests
             Assert.That(resent, Is.LessThanOrEqualTo(8), "only deliveries in flight at the kill (Deliveries:ConcurrencyPerDispatcher) may arrive twice");
         });
 
-        await using var db = new NpgsqlConnection(Servers.BridgeDatabase);
-        await db.OpenAsync();
-        await using var count = new NpgsqlCommand("select count(*) filter (where status = 'sent'), count(*) from deliveries where dispatcher_id = @hook", db);
-        count.Parameters.AddWithValue("hook", hook);
-        await using var reader = await count.ExecuteReaderAsync();
-        await reader.ReadAsync();
-        Assert.That((reader.GetInt64(0), reader.GetInt64(1)), Is.EqualTo(((long)events, (long)events)));
+        // Marked sent shortly after the receiver answered.
+        await Eventually.TrueAsync(async () =>
+        {
+            await using var db = new NpgsqlConnection(Servers.BridgeDatabase);
+            await db.OpenAsync();
+            await using var count = new NpgsqlCommand("select count(*) filter (where status = 'sent') = @events and count(*) = @events from deliveries where dispatcher_id = @hook", db);
+            count.Parameters.AddWithValue("hook", hook);
+            count.Parameters.AddWithValue("events", (long)events);
+            return (bool)(await count.ExecuteScalarAsync())!;
+        }, TimeSpan.FromSeconds(30), $"all {events} deliveries recorded as sent, and no more");
     }
 }

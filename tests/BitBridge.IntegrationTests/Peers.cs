@@ -44,7 +44,8 @@ public sealed class Peers : IAsyncDisposable
         var app = builder.Build();
         var peers = new Peers(app, $"http://127.0.0.1:{port}");
         app.MapPost("/hooks/{name}", peers.HookAsync);
-        app.MapPost("/bot{token}/sendMessage", peers.TelegramAsync);
+        // Not "/bot{token}/…": a route's literal prefix is matched at its last occurrence in the segment.
+        app.MapPost("/{bot}/sendMessage", peers.TelegramAsync);
         await app.StartAsync();
         return peers;
     }
@@ -86,10 +87,11 @@ public sealed class Peers : IAsyncDisposable
         return Results.StatusCode(status);
     }
 
-    async Task<IResult> TelegramAsync(string token, HttpRequest request)
+    async Task<IResult> TelegramAsync(string bot, HttpRequest request)
     {
+        if (!bot.StartsWith("bot", StringComparison.Ordinal)) return Results.NotFound();
         var body = await ReadAsync(request);
-        var peer = "telegram:" + token;
+        var peer = "telegram:" + bot[3..];
         var status = await NextAsync(peer);
         received.Enqueue(new Received(peer, null, body, true, null, status, DateTime.UtcNow));
         return status switch

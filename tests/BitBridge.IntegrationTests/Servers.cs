@@ -93,6 +93,7 @@ public sealed class Servers
             ["Deliveries__MaxAttempts"] = "6",
             ["Deliveries__AttemptTimeout"] = "00:00:03",
             ["Deliveries__PollInterval"] = "00:00:00.1",
+            ["Deliveries__BreakDuration"] = "00:00:01",
             ["Dispatchers__CacheFor"] = "00:00:00",
             ["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ",
         });

@@ -59,7 +59,6 @@ public sealed class Deliverer(NpgsqlDataSource db, DispatcherStore dispatchers, 
         public DateTime NextSlot;
         public int Version = -1;
         public ResiliencePipeline Pipeline = ResiliencePipeline.Empty;
-        public CircuitBreakerStateProvider Breaker = new();
     }
 
     public override async Task<int> RunOnceAsync(CancellationToken ct)
@@ -112,9 +111,9 @@ public sealed class Deliverer(NpgsqlDataSource db, DispatcherStore dispatchers, 
         return due.Count;
     }
 
-    /// <summary>How many more deliveries a dispatcher may take now: none while paused or its circuit is open.</summary>
+    /// <summary>How many more deliveries a dispatcher may take now: none while paused (circuit open, retry_after) or paced.</summary>
     int Free(Gate g, DateTime now) =>
-        g.PausedUntil > now || g.Breaker.CircuitState is CircuitState.Open or CircuitState.Isolated ? 0
+        g.PausedUntil > now ? 0
         : g.NextSlot > now + TimeSpan.FromSeconds(1) ? 0
         : Math.Max(0, o.ConcurrencyPerDispatcher - Volatile.Read(ref g.InFlight));
 
@@ -215,12 +214,17 @@ public sealed class Deliverer(NpgsqlDataSource db, DispatcherStore dispatchers, 
         lock (gate)
         {
             if (gate.Version == dispatcher.Version) return gate.Pipeline;
-            gate.Breaker = new CircuitBreakerStateProvider();
             gate.Pipeline = new ResiliencePipelineBuilder()
                 .AddCircuitBreaker(new CircuitBreakerStrategyOptions
                 {
                     FailureRatio = 1.0, MinimumThroughput = o.BreakerFailures, SamplingDuration = o.BreakerSampling, BreakDuration = o.BreakDuration,
-                    StateProvider = gate.Breaker,
+                    // Polly opens and half-opens lazily, on a call; the pause keeps the dispatcher's deliveries in the table meanwhile.
+                    OnOpened = args =>
+                    {
+                        gate.PausedUntil = DateTime.UtcNow + args.BreakDuration;
+                        logger.LogWarning("Dispatcher {Dispatcher}'s circuit is open for {Duration}", dispatcher.Definition.Id, args.BreakDuration);
+                        return default;
+                    },
                     // A refusal the peer meant (permanent, or a requested pause) says nothing about its health.
                     ShouldHandle = new PredicateBuilder().Handle<DeliveryFailure>(f => !f.Permanent && f.RetryAfter is null)
                         .Handle<Polly.Timeout.TimeoutRejectedException>(),
