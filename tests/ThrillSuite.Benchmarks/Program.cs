@@ -6,6 +6,7 @@ var benchmarks = new Dictionary<string, Func<string[], Task<BenchmarkResult>>>
     ["auth"] = AuthBenchmark.RunAsync,
     ["contributions"] = ContributionsBenchmark.RunAsync,
     ["realtime"] = RealtimeBenchmark.RunAsync,
+    ["dispatch"] = DispatchBenchmark.RunAsync,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

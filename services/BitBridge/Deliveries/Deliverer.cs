@@ -71,14 +71,19 @@ public sealed class Deliverer(NpgsqlDataSource db, DispatcherStore dispatchers, 
         List<Due> due;
         await using (var c = await db.OpenConnectionAsync(ct))
         {
-            // Candidates first (per dispatcher at most what it may take now), then the lease, which re-checks that each is still due:
-            // of two replicas choosing one delivery, only one leases it.
+            // Candidates first (among the earliest due, per dispatcher at most what it may take now), then the lease, which re-checks
+            // that each is still due: of two replicas choosing one delivery, only one leases it.
             var candidates = (await c.QueryAsync<(Guid Id, string DispatcherId)>(new CommandDefinition("""
                 select id, dispatcher_id from (
                     select id, dispatcher_id, next_attempt_at, row_number() over (partition by dispatcher_id order by next_attempt_at) as n
-                    from deliveries where status = 'pending' and next_attempt_at <= now() and dispatcher_id <> all(@blocked)) d
+                    from (select id, dispatcher_id, next_attempt_at from deliveries
+                          where status = 'pending' and next_attempt_at <= now() and dispatcher_id <> all(@blocked)
+                          order by next_attempt_at limit @scan) due) d
                 where n <= @perDispatcher order by next_attempt_at limit @free
-                """, new { perDispatcher = o.ConcurrencyPerDispatcher, free, blocked = slots.Where(s => s.Value == 0).Select(s => s.Key).ToArray() },
+                """, new
+            {
+                perDispatcher = o.ConcurrencyPerDispatcher, free, scan = free * 8, blocked = slots.Where(s => s.Value == 0).Select(s => s.Key).ToArray(),
+            },
                 cancellationToken: ct)))
                 .GroupBy(d => d.DispatcherId).SelectMany(g => g.Take(slots.GetValueOrDefault(g.Key, o.ConcurrencyPerDispatcher))).Take(free)
                 .Select(d => d.Id).ToArray();
