@@ -125,4 +125,23 @@ public sealed class DeliveryTests
         });
         await Servers.Peers.WaitAcceptedAsync(slow, 20, seconds: 60);
     }
+
+    [Test]
+    public async Task A_dispatchers_max_per_second_spaces_its_deliveries()
+    {
+        var brand = Brands.Next();
+        var id = Setup.NewId("paced");
+        (await Servers.Bridge.PostAsync("/admin/dispatchers", Servers.OperatorA, new
+        {
+            id, dispatcher_type = "Webhook", operator_id = Servers.Operator, brand_id = brand, event_types = new[] { Win },
+            config = new { url = Servers.Peers.Hook(id, Setup.Secret(id)), secret = Setup.Secret(id), max_per_second = 4 },
+        })).Expect(HttpStatusCode.Created);
+        // A first delivery opens the connection, so that its set-up time does not bunch up the paced ones behind it.
+        await Servers.Bus.PublishAsync(Bus.Win(brand));
+        await Servers.Peers.WaitAcceptedAsync(id, 1);
+        for (var i = 0; i < 8; i++) await Servers.Bus.PublishAsync(Bus.Win(brand));
+
+        var times = (await Servers.Peers.WaitAcceptedAsync(id, 9)).Skip(1).Select(r => r.At).Order().ToList();
+        Assert.That(times[^1] - times[0], Is.GreaterThanOrEqualTo(TimeSpan.FromSeconds(1.6)), "8 deliveries at 4 per second: 7 intervals of 0.25 s");
+    }
 }
