@@ -62,6 +62,10 @@ public sealed class DeliveryTests
         var listed = (await Servers.Bridge.GetAsync($"/admin/deliveries?status=dead&dispatcher_id={hook}", Servers.OperatorA)).Expect(HttpStatusCode.OK);
         Assert.That(listed.Json.EnumerateArray().Select(d => d.GetProperty("id").GetString()), Is.EqualTo(new[] { dead.GetProperty("id").GetString() }));
 
+        var byOther = (await Servers.Bridge.GetAsync($"/admin/deliveries?status=dead&dispatcher_id={hook}", Servers.OperatorB)).Expect(HttpStatusCode.OK);
+        Assert.That(byOther.Json.GetArrayLength(), Is.Zero, "another operator sees none of it");
+        (await Servers.Bridge.PostAsync($"/admin/deliveries/{dead.GetProperty("id").GetString()}/replay", Servers.OperatorB)).ExpectProblem(HttpStatusCode.Forbidden);
+
         (await Servers.Bridge.PostAsync($"/admin/deliveries/{dead.GetProperty("id").GetString()}/replay", Servers.OperatorA)).Expect(HttpStatusCode.OK);
         await Setup.WaitDeliveryAsync(eventId, hook, "sent");
         Assert.That(Servers.Peers.Accepted(hook).Select(r => r.DeliveryId), Is.EqualTo(new[] { dead.GetProperty("id").GetString() }));

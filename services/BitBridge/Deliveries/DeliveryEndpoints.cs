@@ -28,6 +28,7 @@ public static class DeliveryEndpoints
          (@status::text is null or d.status = @status) and (@dispatcher_id::text is null or d.dispatcher_id = @dispatcher_id)
            and (@event_type::text is null or e.event_type = @event_type) and (@operator_id::text is null or e.operator_id = @operator_id)
            and (@event_id::uuid is null or d.event_id = @event_id)
+           and (@org::text is null or x.owner_id = @org or x.owner_id like @org || ':%')
         """;
 
     public static void MapDeliveryEndpoints(this WebApplication app)
@@ -40,6 +41,9 @@ public static class DeliveryEndpoints
 
     static bool MayAct(HttpContext http, DeliveryDoc d) => d.OwnerId is { } owner ? http.MayActFor(owner) : http.IsPlatform();
 
+    /// <summary>The caller's organisation, to narrow the query before the limit (null for the platform, which sees everything).</summary>
+    static string? Org(HttpContext http) => http.IsPlatform() ? null : http.User.OrgId() ?? "";
+
     static async Task<IResult> ListAsync(string? status, string? dispatcher_id, string? event_type, string? operator_id, Guid? event_id, int? limit,
         HttpContext http, NpgsqlDataSource db, CancellationToken ct)
     {
@@ -47,7 +51,7 @@ public static class DeliveryEndpoints
         if (limit is < 1 or > 1000) return Problems.BadRequest("limit", "1-1000 (default 100).");
         await using var c = await db.OpenConnectionAsync(ct);
         var rows = await c.QueryAsync<DeliveryDoc>(new CommandDefinition(Select + " where " + Filter + " order by d.created_at desc limit @limit",
-            new { status, dispatcher_id, event_type, operator_id, event_id, limit = limit ?? 100 }, cancellationToken: ct));
+            new { status, dispatcher_id, event_type, operator_id, event_id, org = Org(http), limit = limit ?? 100 }, cancellationToken: ct));
         return Results.Ok(rows.Where(d => MayAct(http, d)).ToList());
     }
 
@@ -77,6 +81,7 @@ public static class DeliveryEndpoints
         var dead = await c.QueryAsync<DeliveryDoc>(new CommandDefinition(Select + " where " + Filter + " limit 10000 for update of d skip locked", new
         {
             status = "dead", dispatcher_id = body!.DispatcherId, event_type = body.EventType, operator_id = body.OperatorId, event_id = body.EventId,
+            org = Org(http),
         }, tx, cancellationToken: ct));
         var ids = dead.Where(d => MayAct(http, d)).Select(d => d.Id).ToArray();
         await ReplayAsync(c, tx, ids, ct);

@@ -61,6 +61,7 @@ public sealed record DispatcherDefinition(string Id, string DispatcherType, stri
         if (body.BrandId is not null && body.OperatorId is null) Error("brand_id", "A brand binding needs operator_id.");
         var owner = body.OwnerId ?? (body.OperatorId is null ? callerOrg : body.BrandId is null ? body.OperatorId : $"{body.OperatorId}:{body.BrandId}");
         if (!Ids.IsOwner(owner)) Error("owner_id", "operator or operator:brand (defaults to the binding).");
+        else if (body.OperatorId is null && owner != callerOrg) Error("owner_id", "A global dispatcher belongs to the platform organisation: leave owner_id out.");
         else if (body.OperatorId is not null && !Covers(owner!, body.OperatorId, body.BrandId))
             Error("owner_id", "Must be the bound operator, or the bound operator:brand.");
         if (body.EventTypes is not { Length: > 0 and <= 64 } || body.EventTypes.Any(e => !Ids.IsValid(e)))

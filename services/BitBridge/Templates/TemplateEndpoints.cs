@@ -57,6 +57,7 @@ public static class TemplateEndpoints
         if (b.BrandId is not null && b.OperatorId is null) Error("brand_id", "A brand scope needs operator_id.");
         var owner = b.OwnerId ?? (b.OperatorId is null ? callerOrg : b.BrandId is null ? b.OperatorId : $"{b.OperatorId}:{b.BrandId}");
         if (!Ids.IsOwner(owner)) Error("owner_id", "operator or operator:brand (defaults to the scope).");
+        else if (b.OperatorId is null && owner != callerOrg) Error("owner_id", "A global template belongs to the platform organisation: leave owner_id out.");
         else if (b.OperatorId is not null && owner != b.OperatorId && owner != $"{b.OperatorId}:{b.BrandId}")
             Error("owner_id", "Must be the scope's operator, or its operator:brand.");
         if (b.DispatcherType is null || !DispatcherDefinition.Types.Contains(b.DispatcherType))
