@@ -117,16 +117,11 @@ public sealed class DeliveryTests
         var slow = await Setup.WebhookAsync(brand, [Win]);
         var fast = await Setup.WebhookAsync(brand, [Win]);
         Servers.Peers.Delay(slow, TimeSpan.FromSeconds(2));
-        var started = DateTime.UtcNow;
         for (var i = 0; i < 20; i++) await Servers.Bus.PublishAsync(Bus.Win(brand));
 
+        // The slow one takes at least three rounds of 2 s (8 at a time): the fast one is done long before.
         await Servers.Peers.WaitAcceptedAsync(fast, 20);
-        var fastDone = DateTime.UtcNow - started;
-        Assert.Multiple(() =>
-        {
-            Assert.That(fastDone, Is.LessThan(TimeSpan.FromSeconds(4)), "the fast receiver got everything while the slow one was still busy");
-            Assert.That(Servers.Peers.Accepted(slow), Has.Count.LessThan(20));
-        });
+        Assert.That(Servers.Peers.Accepted(slow), Has.Count.LessThanOrEqualTo(16), "the fast receiver got everything while the slow one was still busy");
         await Servers.Peers.WaitAcceptedAsync(slow, 20, seconds: 60);
     }
 

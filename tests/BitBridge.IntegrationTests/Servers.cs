@@ -70,7 +70,7 @@ public sealed class Servers
             ["Dispatchers__EncryptionKey"] = EncryptionKey,
             // Retries within seconds, so that failure tests finish quickly; the lease (timeout + 5 s) bounds the wait after a crash.
             ["Deliveries__FirstRetryDelay"] = "00:00:00.2",
-            ["Deliveries__MaxRetryDelay"] = "00:00:01",
+            ["Deliveries__MaxRetryDelay"] = "00:00:02",
             ["Deliveries__MaxAttempts"] = "6",
             ["Deliveries__AttemptTimeout"] = "00:00:03",
             ["Deliveries__PollInterval"] = "00:00:00.1",
