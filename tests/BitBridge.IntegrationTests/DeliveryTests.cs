@@ -143,4 +143,21 @@ public sealed class DeliveryTests
         var times = (await Servers.Peers.WaitAcceptedAsync(id, 9)).Skip(1).Select(r => r.At).Order().ToList();
         Assert.That(times[^1] - times[0], Is.GreaterThanOrEqualTo(TimeSpan.FromSeconds(1.6)), "8 deliveries at 4 per second: 7 intervals of 0.25 s");
     }
+
+    [Test]
+    public async Task ThrillGates_events_are_dispatched_by_their_brand_too()
+    {
+        var brand = Brands.Next();
+        var hook = await Setup.WebhookAsync(brand, ["WinCreditFailed"]);
+        var eventId = await Servers.Bus.PublishAsync(Bus.CreditFailed(brand));
+
+        var got = (await Servers.Peers.WaitAcceptedAsync(hook, 1)).Single().Json;
+        Assert.Multiple(() =>
+        {
+            Assert.That(got.GetProperty("event_id").GetGuid(), Is.EqualTo(eventId));
+            Assert.That(got.GetProperty("event_type").GetString(), Is.EqualTo("WinCreditFailed"));
+            Assert.That(got.GetProperty("operator_id").GetString(), Is.EqualTo(Servers.Operator));
+            Assert.That(got.GetProperty("data").GetProperty("wallet_code").GetString(), Is.EqualTo("FORBIDDEN"));
+        });
+    }
 }
