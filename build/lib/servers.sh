@@ -106,8 +106,8 @@ ts_random() {
 # ts_secrets_ensure STATE: STATE/secrets.env holds PG_PASSWORD, ADMIN_PASSWORD, WALLET_SECRET
 # (the reference wallet's HMAC key), WALLET_ADMIN_TOKEN (its /sim controls) and
 # SIGNING_KEY_ENCRYPTION_KEY (Thrill-ID's key encryption key), WEBHOOK_ENCRYPTION_KEY (ThrillPots'
-# webhook secrets), WALLETS_ENCRYPTION_KEY (ThrillGate's wallet secrets), generated once and kept for the
-# life of the state directory.
+# webhook secrets), WALLETS_ENCRYPTION_KEY (ThrillGate's wallet secrets), DISPATCHERS_ENCRYPTION_KEY
+# (BitBridge's dispatcher secrets), generated once and kept for the life of the state directory.
 ts_secrets_ensure() {
     local state file
     state=$(ts_abs "$1")
@@ -128,8 +128,8 @@ ts_secrets_ensure() {
         grep -q "^$key=" "$file" || printf '%s=%s\n' "$key" "$(ts_random 40)" >>"$file"
     done
     # Thrill-ID encrypts its signing keys at rest with this, ThrillPots its operators' webhook secrets,
-    # ThrillGate its wallets' HMAC secrets (base64 of 32 random bytes each).
-    for key in SIGNING_KEY_ENCRYPTION_KEY WEBHOOK_ENCRYPTION_KEY WALLETS_ENCRYPTION_KEY; do
+    # ThrillGate its wallets' HMAC secrets, BitBridge its dispatchers' secrets (base64 of 32 random bytes each).
+    for key in SIGNING_KEY_ENCRYPTION_KEY WEBHOOK_ENCRYPTION_KEY WALLETS_ENCRYPTION_KEY DISPATCHERS_ENCRYPTION_KEY; do
         grep -q "^$key=" "$file" || printf '%s=%s\n' "$key" "$(head -c 32 /dev/urandom | base64 -w 0)" >>"$file"
     done
 }

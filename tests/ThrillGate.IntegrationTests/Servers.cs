@@ -1,5 +1,3 @@
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using System.Security.Cryptography;
 using ThrillSuite.Grpc;
 
@@ -16,18 +14,17 @@ public sealed class Servers
     public const string Operator = "gta";
     public const string OtherOperator = "gtb";
     public const int Units = 120;
-    const string Admin = "admin@thrilltech.io";
-    static readonly string AdminPassword = "bootstrap-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(8));
     // The same key across a restart: it opens the secrets the previous process sealed.
     static readonly string EncryptionKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
-    static ServiceProcess thrillId = null!, wallet = null!;
+    static readonly Dictionary<string, string[]> Resources = new() { ["thrillgate"] = ["wallets", "credits", "audit"] };
+    static TestThrillId thrillId = null!;
+    static ServiceProcess wallet = null!;
     // Replaced by KillAndRestartGateAsync, which disposes the one it kills; the last one is disposed in StopAsync.
 #pragma warning disable NUnit1032
     static ServiceProcess gate = null!;
 #pragma warning restore NUnit1032
-    static string idDatabase = null!, walletDatabase = null!, gateDatabase = null!;
+    static string walletDatabase = null!, gateDatabase = null!;
     static int gateHttpPort, gateGrpcPort;
-    static HttpClient id = null!;
     static GrpcClient? grpc;
 
     public static Api Gate { get; private set; } = null!;
@@ -57,18 +54,7 @@ public sealed class Servers
     [OneTimeSetUp]
     public async Task StartAsync()
     {
-        var idPort = TestEnvironment.FreePort();
-        thrillId = ServiceProcess.Start("ThrillId", idPort, new Dictionary<string, string>
-        {
-            ["Service__BindAddress"] = "127.0.0.1",
-            ["Service__HttpPort"] = idPort.ToString(),
-            ["ConnectionStrings__thrillid"] = TestEnvironment.UniqueDatabase("gateid", out idDatabase),
-            ["ConnectionStrings__rabbitmq"] = TestEnvironment.RabbitMq,
-            ["ThrillId__Issuer"] = $"http://127.0.0.1:{idPort}",
-            ["SigningKeys__EncryptionKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
-            ["Bootstrap__AdminUser"] = Admin,
-            ["Bootstrap__AdminPassword"] = AdminPassword,
-        });
+        thrillId = TestThrillId.Start("gateid");
         WalletPort = TestEnvironment.FreePort();
         var walletAdmin = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
         wallet = ServiceProcess.Start("ReferenceWallet", WalletPort, new Dictionary<string, string>
@@ -85,16 +71,12 @@ public sealed class Servers
         gate = StartGate();
         await Task.WhenAll(thrillId.WaitReadyAsync(), wallet.WaitReadyAsync(), gate.WaitReadyAsync());
 
-        id = new HttpClient { BaseAddress = new Uri(thrillId.BaseUrl) };
-        string platform;
-        using (var login = await id.PostAsJsonAsync("/accounts/auth", new { username = Admin, password = AdminPassword }))
-            platform = (await login.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!;
-        await IdAdminAsync(platform, "/admin/organisations", new { id = Operator, units = Enumerable.Range(1, Units).Select(i => $"w{i}").ToArray(), enabled = true });
-        await IdAdminAsync(platform, "/admin/organisations", new { id = OtherOperator, units = new[] { "x1" }, enabled = true });
-        OperatorA = await ClientTokenAsync(platform, "gta-ops", Operator, "Write");
-        OperatorB = await ClientTokenAsync(platform, "gtb-ops", OtherOperator, "Write");
-        ReadOnlyA = await ClientTokenAsync(platform, "gta-reader", Operator, "Read");
-        NoPermissionA = await ClientTokenAsync(platform, "gta-none", Operator, null);
+        await thrillId.OrganisationAsync(Operator, Enumerable.Range(1, Units).Select(i => $"w{i}"));
+        await thrillId.OrganisationAsync(OtherOperator, ["x1"]);
+        OperatorA = await thrillId.ClientTokenAsync("gta-ops", Operator, null, Resources, "Write");
+        OperatorB = await thrillId.ClientTokenAsync("gtb-ops", OtherOperator, null, Resources, "Write");
+        ReadOnlyA = await thrillId.ClientTokenAsync("gta-reader", Operator, null, Resources, "Read");
+        NoPermissionA = await thrillId.ClientTokenAsync("gta-none", Operator, null, Resources, null);
 
         Gate = new Api(new HttpClient { BaseAddress = new Uri(gate.BaseUrl) });
         Wallet = new ReferenceWallet(new HttpClient { BaseAddress = new Uri(wallet.BaseUrl) }, walletAdmin);
@@ -118,7 +100,7 @@ public sealed class Servers
     public static async Task KillAndRestartGateAsync(Func<Task>? whileDown = null)
     {
         await gate.KillAsync();
-        KeepOutput(gate, "thrillgate-killed.log");
+        gate.KeepOutput("thrillgate-killed.log");
         await gate.DisposeAsync();
         grpc?.Dispose();
         grpc = null;
@@ -133,56 +115,20 @@ public sealed class Servers
         grpc?.Dispose();
         Gate?.Dispose();
         Wallet?.Dispose();
-        id?.Dispose();
         if (Events is not null) await Events.DisposeAsync();
         if (gate is not null)
         {
             await gate.DisposeAsync();
-            KeepOutput(gate, "thrillgate-integration.log");
+            gate.KeepOutput("thrillgate-integration.log");
         }
         if (wallet is not null)
         {
             await wallet.DisposeAsync();
-            KeepOutput(wallet, "gate-referencewallet.log");
+            wallet.KeepOutput("gate-referencewallet.log");
         }
         if (thrillId is not null) await thrillId.DisposeAsync();
-        foreach (var database in new[] { gateDatabase, walletDatabase, idDatabase })
+        foreach (var database in new[] { gateDatabase, walletDatabase })
             if (database is not null) await TestEnvironment.DropDatabaseAsync(database);
-    }
-
-    // Kept for failure reports: build/test prints the logs directory's path.
-    static void KeepOutput(ServiceProcess process, string name)
-    {
-        if (Environment.GetEnvironmentVariable("THRILLSUITE_TEST_STATE_DIR") is { Length: > 0 } state)
-            File.WriteAllText(Path.Combine(state, "logs", name), process.Output);
-    }
-
-    static async Task<JsonElement> IdAdminAsync(string token, string path, object body)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        using var response = await id.SendAsync(request);
-        Assert.That((int)response.StatusCode, Is.InRange(200, 299), await response.Content.ReadAsStringAsync());
-        return await response.Content.ReadFromJsonAsync<JsonElement>();
-    }
-
-    /// <summary>A Service account with the level on every ThrillGate resource (none when null), and a client-credentials token of it.</summary>
-    static async Task<string> ClientTokenAsync(string platform, string username, string org, string? level)
-    {
-        var permissions = level is null ? [] : new[]
-        {
-            new { system_id = "thrillgate", permissions = new[] { "wallets", "credits", "audit" }.Select(r => new { resource_id = r, permission = level }).ToArray() },
-        };
-        var account = await IdAdminAsync(platform, "/admin/accounts", new { username, account_type = "Service", org_id = org, permissions });
-        var client = await IdAdminAsync(platform, $"/admin/accounts/{account.GetProperty("id").GetString()}/clients", new { });
-        using var token = await id.PostAsync("/oauth/token", new FormUrlEncodedContent(new Dictionary<string, string>
-        {
-            ["grant_type"] = "client_credentials",
-            ["client_id"] = client.GetProperty("client_id").GetString()!,
-            ["client_secret"] = client.GetProperty("client_secret").GetString()!,
-        }));
-        Assert.That(token.StatusCode, Is.EqualTo(HttpStatusCode.OK), await token.Content.ReadAsStringAsync());
-        return (await token.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("access_token").GetString()!;
     }
 }
 

@@ -7,6 +7,7 @@ var benchmarks = new Dictionary<string, Func<string[], Task<BenchmarkResult>>>
     ["contributions"] = ContributionsBenchmark.RunAsync,
     ["realtime"] = RealtimeBenchmark.RunAsync,
     ["wallet"] = WalletBenchmark.RunAsync,
+    ["dispatch"] = DispatchBenchmark.RunAsync,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

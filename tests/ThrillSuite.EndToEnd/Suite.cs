@@ -60,7 +60,7 @@ public sealed class Suite
                 ["Bootstrap__AdminPassword"] = AdminPassword,
             };
             databases.Add(db);
-            if (name is "ThrillPots" or "ThrillGate" or "ThrillConnect")
+            if (name is "ThrillPots" or "ThrillGate" or "ThrillConnect" or "BitBridge")
             {
                 env["Auth__Issuer"] = Edge;
                 env["Auth__JwksUri"] = $"http://127.0.0.1:{http["ThrillId"]}/.well-known/jwks.json";
@@ -76,6 +76,7 @@ public sealed class Suite
                 env["Service__GrpcPort"] = gateGrpc.ToString();
                 env["Wallets__EncryptionKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
             }
+            if (name == "BitBridge") env["Dispatchers__EncryptionKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
             Processes[name] = ServiceProcess.Start(name, http[name], env);
         }
         await Task.WhenAll(Processes.Values.Select(p => p.WaitReadyAsync(TimeSpan.FromSeconds(120))));

@@ -30,8 +30,9 @@ public class ServiceHostTests
         Assert.That(process.Output, Does.Contain("Service:HttpPort"));
         Assert.That(process.Output, Does.Contain($"ConnectionStrings:{host.ToLowerInvariant()}"));
         if (host != "ReferenceWallet") Assert.That(process.Output, Does.Contain("ConnectionStrings:rabbitmq"));
-        if (host is "ThrillPots" or "ThrillGate" or "ThrillConnect") Assert.That(process.Output, Does.Contain("Auth:Issuer"));
+        if (host is "ThrillPots" or "ThrillGate" or "ThrillConnect" or "BitBridge") Assert.That(process.Output, Does.Contain("Auth:Issuer"));
         if (host == "ThrillGate") Assert.That(process.Output, Does.Contain("Wallets:EncryptionKey"));
+        if (host == "BitBridge") Assert.That(process.Output, Does.Contain("Dispatchers:EncryptionKey"));
     }
 
     [Test]
@@ -191,6 +192,7 @@ public class ServiceHostTests
             // No Thrill-ID runs here: its JWKS is only fetched when a token arrives.
             ["Auth__Issuer"] = "http://127.0.0.1:1",
             ["Wallets__EncryptionKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
+            ["Dispatchers__EncryptionKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
         };
         databases.Add(db);
         return env;

@@ -104,6 +104,13 @@ public sealed partial class ServiceProcess : IAsyncDisposable
         process.Dispose();
     }
 
+    /// <summary>Writes the output to the test run's logs directory (build/test prints its path for failure reports).</summary>
+    public void KeepOutput(string fileName)
+    {
+        if (Environment.GetEnvironmentVariable("THRILLSUITE_TEST_STATE_DIR") is { Length: > 0 } state)
+            File.WriteAllText(Path.Combine(state, "logs", fileName), Output);
+    }
+
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int Kill(int pid, int signal);
 }

@@ -1,9 +1,13 @@
+using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using NUnit.Framework;
 
-namespace ThrillGate.IntegrationTests;
+namespace ThrillSuite.Testing;
 
-/// <summary>ThrillGate's HTTP admin API as a caller with a bearer token sees it.</summary>
+/// <summary>A service's HTTP admin API as a caller with a bearer token sees it.</summary>
 public sealed class Api(HttpClient http) : IDisposable
 {
     public async Task<Reply> SendAsync(HttpMethod method, string path, string? token, object? body = null)
@@ -25,6 +29,7 @@ public sealed class Api(HttpClient http) : IDisposable
     public Task<Reply> GetAsync(string path, string? token) => SendAsync(HttpMethod.Get, path, token);
     public Task<Reply> PostAsync(string path, string? token, object? body = null) => SendAsync(HttpMethod.Post, path, token, body ?? new { });
     public Task<Reply> PutAsync(string path, string? token, object body) => SendAsync(HttpMethod.Put, path, token, body);
+    public Task<Reply> DeleteAsync(string path, string? token) => SendAsync(HttpMethod.Delete, path, token);
 
     public void Dispose() => http.Dispose();
 }
