@@ -55,6 +55,15 @@ public class CrashTests
 
             pots = Servers.StartPots(httpPort, grpcPort, connection);
             await pots.WaitReadyAsync();
+            // Tokens are checked against Thrill-ID's keys, which the new process fetches on first use: a client meeting a
+            // 401 in that moment would not resend, so wait until the operator's token is accepted.
+            await Eventually.TrueAsync(async () =>
+            {
+                using var probe = new HttpRequestMessage(HttpMethod.Get, $"/instances/{instance}/wins");
+                probe.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Servers.OperatorA);
+                using var answer = await http.SendAsync(probe);
+                return answer.StatusCode != HttpStatusCode.Unauthorized;
+            }, TimeSpan.FromSeconds(30), "the restarted ThrillPots to accept the operator's token");
             // Resend what got no answer and what was never sent, with the same keys and content.
             var failures = new ConcurrentBag<(int Key, string Why)>();
             var resend = unanswered.Concat(Enumerable.Range(Math.Min(next, Keys), Math.Max(0, Keys - next))).Distinct().ToList();

@@ -158,6 +158,28 @@ public class ResourceTokenValidationTests
         return await api.SendAsync(request);
     }
 
+    [Test]
+    public async Task A_failed_key_fetch_is_tried_again_within_seconds_not_after_the_refresh_interval()
+    {
+        // Thrill-ID's real JWKS behind a link that fails the first fetch (as when both restart at once).
+        var link = new FailingOnce { InnerHandler = new HttpClientHandler() };
+        var keys = new JwksSigningKeySource(new Uri($"{thrillId.BaseUrl}/.well-known/jwks.json"), new HttpClient(link),
+            NullLogger<JwksSigningKeySource>.Instance, minRefreshInterval: TimeSpan.FromMinutes(5));
+
+        Assert.That(keys.GetKeys(null), Is.Empty, "the first fetch failed");
+        Assert.That(keys.GetKeys(null), Is.Empty, "not fetched again at once");
+        await Eventually.TrueAsync(() => Task.FromResult(keys.GetKeys(null).Count > 0), TimeSpan.FromSeconds(5), "the keys after the retry");
+        Assert.That(link.Calls, Is.EqualTo(2));
+    }
+
+    sealed class FailingOnce : DelegatingHandler
+    {
+        public int Calls;
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct) =>
+            Interlocked.Increment(ref Calls) == 1 ? throw new HttpRequestException("connection refused (injected)") : base.SendAsync(request, ct);
+    }
+
     async Task<HttpResponseMessage> AdminAsync(string path, object body)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
