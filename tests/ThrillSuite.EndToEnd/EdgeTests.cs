@@ -52,6 +52,19 @@ public class EdgeTests
         Assert.That(JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("status").GetInt32(), Is.EqualTo(404));
     }
 
+    [TestCase("/admin/dispatchers")]
+    [TestCase("/admin/templates")]
+    [TestCase("/admin/deliveries?status=dead")]
+    [TestCase("/admin/wallets")]
+    [TestCase("/admin/organisations")]
+    public async Task An_admin_api_is_routed_to_its_service_which_asks_for_a_token(string path)
+    {
+        // The edge answers an unrouted path 404; a routed one reaches a service, which wants a bearer token.
+        using var anonymous = await Http.GetAsync($"{Suite.Edge}{path}");
+        Assert.That(anonymous.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized), await anonymous.Content.ReadAsStringAsync());
+        Assert.That(anonymous.Headers.WwwAuthenticate.ToString(), Does.StartWith("Bearer"));
+    }
+
     [Test]
     public async Task Thrill_ID_answers_through_the_edge_with_the_edge_as_issuer()
     {
