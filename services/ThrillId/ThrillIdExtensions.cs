@@ -17,6 +17,7 @@ public static class ThrillIdExtensions
         services.AddOptions<SigningKeyOptions>().BindConfiguration("SigningKeys");
         services.AddOptions<BootstrapOptions>().BindConfiguration("Bootstrap");
         services.AddOptions<LoginOptions>().BindConfiguration("Login");
+        services.AddOptions<PasswordResetOptions>().BindConfiguration("PasswordReset");
 
         services.AddSingleton<SigningKeyStore>();
         services.AddSingleton<ISigningKeySource>(sp => sp.GetRequiredService<SigningKeyStore>());
@@ -27,6 +28,7 @@ public static class ThrillIdExtensions
 
         services.AddSingleton<AccountStore>();
         services.AddSingleton<Logins>();
+        services.AddSingleton<PasswordResets>();
         services.AddSingleton<AccessTokens>();
         services.AddSingleton<RefreshTokens>();
         services.AddSingleton<Issuer>();

@@ -40,8 +40,21 @@ public sealed class LoginOptions
     public int PerAddressPerMinute { get; set; } = 30;
 }
 
+public sealed class PasswordResetOptions
+{
+    /// <summary>How long a forgot-password one-time password is valid.</summary>
+    public int OtpLifetimeSeconds { get; set; } = 900;
+    /// <summary>Digits of the one-time password (6-8).</summary>
+    public int OtpDigits { get; set; } = 8;
+    /// <summary>Wrong one-time passwords after which the pending one is void.</summary>
+    public int MaxAttempts { get; set; } = 5;
+    /// <summary>Starts per account per <see cref="StartWindowSeconds"/>; further starts answer the same and do nothing.</summary>
+    public int MaxStarts { get; set; } = 3;
+    public int StartWindowSeconds { get; set; } = 900;
+}
+
 /// <summary>Checks every Thrill-ID setting at start-up, naming each wrong one.</summary>
-internal sealed class ThrillIdOptionsValidator(IOptions<SigningKeyOptions> keys, IOptions<LoginOptions> login) : IValidateOptions<ThrillIdOptions>
+internal sealed class ThrillIdOptionsValidator(IOptions<SigningKeyOptions> keys, IOptions<LoginOptions> login, IOptions<PasswordResetOptions> reset) : IValidateOptions<ThrillIdOptions>
 {
     public ValidateOptionsResult Validate(string? name, ThrillIdOptions o)
     {
@@ -67,6 +80,13 @@ internal sealed class ThrillIdOptionsValidator(IOptions<SigningKeyOptions> keys,
         Range(errors, "Login:MaxFailures", l.MaxFailures, 1, 1000);
         Range(errors, "Login:LockoutSeconds", l.LockoutSeconds, 1, 86_400);
         Range(errors, "Login:PerAddressPerMinute", l.PerAddressPerMinute, 1, 100_000);
+
+        var r = reset.Value;
+        Range(errors, "PasswordReset:OtpLifetimeSeconds", r.OtpLifetimeSeconds, 60, 86_400);
+        Range(errors, "PasswordReset:OtpDigits", r.OtpDigits, 6, 8);
+        Range(errors, "PasswordReset:MaxAttempts", r.MaxAttempts, 1, 100);
+        Range(errors, "PasswordReset:MaxStarts", r.MaxStarts, 1, 1000);
+        Range(errors, "PasswordReset:StartWindowSeconds", r.StartWindowSeconds, 1, 86_400);
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 

@@ -10,6 +10,8 @@ public static class AccountEndpoints
     public sealed record Credentials(string? Username, string? Password);
     public sealed record RefreshRequest(string? Token);
     public sealed record PasswordChange(string? Password, string? Current);
+    public sealed record ForgotPassword(string? Username);
+    public sealed record PasswordReset(string? Username, string? Otp, string? Password);
     public sealed record AuthResponse(string Token, string RefreshToken, string? Secret, AccessTo AccessTo,
         IReadOnlyDictionary<string, string> Properties, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> Services);
     public sealed record ServiceToken(string Token);
@@ -24,6 +26,8 @@ public static class AccountEndpoints
         accounts.MapPost("/refresh", RefreshAsync).RequireRateLimiting(LoginRateLimit.Policy);
         accounts.MapGet("/me", MeAsync).RequireToken();
         accounts.MapPost("/password", ChangePasswordAsync).RequireToken().RequireRateLimiting(LoginRateLimit.Policy);
+        accounts.MapPost("/password/forgot", ForgotPasswordAsync).RequireRateLimiting(LoginRateLimit.Policy);
+        accounts.MapPost("/password/reset", ResetPasswordAsync).RequireRateLimiting(LoginRateLimit.Policy);
         app.MapPost("/authenticate/service", AuthenticateServiceAsync).WithTags("Accounts").RequireRateLimiting(LoginRateLimit.Policy);
     }
 
@@ -84,6 +88,34 @@ public static class AccountEndpoints
         await store.SetPasswordAsync(account.Id, body.Password!, ct);
         return Results.NoContent();
     }
+
+    /// <summary>Spec §1.2 row 4: the same 204 whether or not the account exists, so it reveals no usernames.</summary>
+    static async Task<IResult> ForgotPasswordAsync(HttpContext http, PasswordResets resets, CancellationToken ct)
+    {
+        var (body, error) = await JsonBody.ReadAsync<ForgotPassword>(http.Request);
+        if (error is not null) return error;
+        if (UsernameError(body!.Username) is { } bad) return Problems.BadRequest("username", bad);
+        await resets.StartAsync(body.Username!, ct);
+        return Results.NoContent();
+    }
+
+    /// <summary>Spec §1.2 row 5: 204 when the one-time password is right; one generic 400 for every wrong, expired or used one.</summary>
+    static async Task<IResult> ResetPasswordAsync(HttpContext http, PasswordResets resets, CancellationToken ct)
+    {
+        var (body, error) = await JsonBody.ReadAsync<PasswordReset>(http.Request);
+        if (error is not null) return error;
+        var errors = new Dictionary<string, string[]>();
+        if (UsernameError(body!.Username) is { } badUser) errors["username"] = [badUser];
+        if (string.IsNullOrWhiteSpace(body.Otp) || body.Otp.Length > 32) errors["otp"] = ["Required: the one-time password of the forgot-password email."];
+        if (PasswordError(body.Password) is { } badPassword) errors["password"] = [badPassword];
+        if (errors.Count > 0) return Problems.BadRequest(errors);
+        if (await resets.CompleteAsync(body.Username!, body.Otp!.Trim(), body.Password!, ct) == ResetOutcome.Done) return Results.NoContent();
+        return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid or expired one-time password",
+            detail: "The one-time password is wrong, expired, already used or void after too many attempts; start again with POST /accounts/password/forgot.");
+    }
+
+    static string? UsernameError(string? username) =>
+        string.IsNullOrWhiteSpace(username) || username.Length > 200 ? "Required, at most 200 characters." : null;
 
     static async Task<(Credentials? Value, IResult? Error)> ReadCredentialsAsync(HttpRequest request)
     {
