@@ -1,4 +1,7 @@
+using System.Net.Http.Json;
+using System.Security.Cryptography;
 using System.Text;
+using System.Text.RegularExpressions;
 using RabbitMQ.Client;
 using ThrillSuite.Contracts.Pots;
 
@@ -19,6 +22,39 @@ public sealed class ChannelTests
         })).Expect(HttpStatusCode.Created);
         await Setup.TemplateAsync("Smtp", Forgot, "Your code is {{data.otp}}.\nIt expires soon.", brand: brand, subject: "Password reset for {{data.username}}");
         return id;
+    }
+
+    [Test]
+    public async Task A_password_reset_asked_of_Thrill_ID_is_mailed_and_its_code_sets_the_new_password()
+    {
+        await using var smtp = await SmtpServer.StartAsync();
+        var brand = Brands.Next();
+        await SmtpDispatcherAsync(brand, smtp.Port);
+        var username = $"player-{Setup.NewId("u")}@example.com";
+        var password = "Old-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(8));
+        await Servers.ThrillId.AdminPostAsync("/admin/accounts", new
+        {
+            username, password, account_type = "User", org_id = Servers.Operator, unit_id = brand, permissions = Array.Empty<object>(), enabled = true,
+        });
+        using var id = new HttpClient { BaseAddress = new Uri(Servers.ThrillId.BaseUrl) };
+
+        using (var started = await id.PostAsJsonAsync("/accounts/password/forgot", new { username }))
+            Assert.That(started.StatusCode, Is.EqualTo(HttpStatusCode.NoContent));
+        // Thrill-ID's outbox → RabbitMQ → BitBridge → the brand's SMTP dispatcher → the mail server.
+        var mail = (await smtp.WaitMailsAsync(m => m.To.Contains(username), 1)).Single();
+        var otp = Regex.Match(mail.Body, @"Your code is (\d+)\.").Groups[1].Value;
+        Assert.That(otp, Has.Length.InRange(6, 8), mail.Body);
+
+        var newPassword = "New-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(8));
+        using (var reset = await id.PostAsJsonAsync("/accounts/password/reset", new { username, otp, password = newPassword }))
+            Assert.That(reset.StatusCode, Is.EqualTo(HttpStatusCode.NoContent), await reset.Content.ReadAsStringAsync());
+        using var login = await id.PostAsJsonAsync("/accounts/auth", new { username, password = newPassword });
+        using var oldLogin = await id.PostAsJsonAsync("/accounts/auth", new { username, password });
+        Assert.Multiple(() =>
+        {
+            Assert.That(login.StatusCode, Is.EqualTo(HttpStatusCode.OK), "the new password");
+            Assert.That(oldLogin.StatusCode, Is.Not.EqualTo(HttpStatusCode.OK), "the old password");
+        });
     }
 
     [Test]

@@ -38,6 +38,8 @@ public sealed class Servers
     /// <summary>bba accounts: read-only on every BitBridge resource, and one with no permission at all.</summary>
     public static string ReadOnlyA { get; private set; } = null!;
     public static string NoPermissionA { get; private set; } = null!;
+    /// <summary>The Thrill-ID process (its forgot-password flow publishes ForgotPasswordStarted to the shared RabbitMQ).</summary>
+    public static TestThrillId ThrillId => thrillId;
 
     [OneTimeSetUp]
     public async Task StartAsync()
