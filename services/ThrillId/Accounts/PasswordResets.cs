@@ -61,7 +61,7 @@ public sealed class PasswordResets(NpgsqlDataSource db, IOptions<PasswordResetOp
             update accounts set pending_password_reset = true where id = @id;
             """;
         await c.ExecuteAsync(new CommandDefinition(upsert, new { id = account.Id, hash = HashOtp(otp), expiresAt, windowStart, starts }, tx, cancellationToken: ct));
-        await Outbox.EnqueueAsync(tx, new ForgotPasswordStarted(account.Username, otp, account.OrgId, account.UnitId,
+        await Outbox.EnqueueSecretAsync(tx, new ForgotPasswordStarted(account.Username, otp, account.OrgId, account.UnitId,
             new DateTimeOffset(expiresAt, TimeSpan.Zero).ToUnixTimeMilliseconds(), new DateTimeOffset(now, TimeSpan.Zero).ToUnixTimeMilliseconds()), ct);
         await tx.CommitAsync(ct);
     }

@@ -92,7 +92,8 @@ public sealed class OutboxRelay(
             {
                 await PublishAsync(row, o, ct);
                 await connection.ExecuteAsync(new CommandDefinition(
-                    "update outbox_messages set published_at = now(), attempts = attempts + 1, last_error = null where id = @Id",
+                    "update outbox_messages set published_at = now(), attempts = attempts + 1, last_error = null, " +
+                    "body = case when secret then '{}'::jsonb else body end where id = @Id",
                     new { row.Id }, tx, cancellationToken: ct));
                 published++;
             }
