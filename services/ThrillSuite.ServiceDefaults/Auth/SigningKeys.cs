@@ -53,7 +53,7 @@ public sealed class JwksSigningKeySource(Uri jwksUri, HttpClient http, ILogger<J
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or JsonException or ArgumentException)
         {
             logger.LogWarning("Could not refresh the JWKS from {JwksUri}: {Error}", jwksUri, ex.Message);
-            wait = TimeSpan.FromSeconds(1);
+            wait = MinRefreshInterval < TimeSpan.FromSeconds(1) ? MinRefreshInterval : TimeSpan.FromSeconds(1);
         }
         return keys;
     }
