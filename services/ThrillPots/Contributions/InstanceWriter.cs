@@ -5,6 +5,7 @@ using System.Threading.Channels;
 using Dapper;
 using Npgsql;
 using ThrillPots.Admin;
+using ThrillPots.Community;
 using ThrillPots.Engine;
 using ThrillPots.Templates;
 using ThrillSuite.Contracts.Pots;
@@ -169,7 +170,11 @@ sealed class InstanceWriter
         decimal PlayerMultiplier, decimal JackpotMultiplier, List<WinSummary> Wins);
     /// <summary>A win; <see cref="Withheld"/> when the brand has no wallet integration: the operator pays it, ThrillGate does not.</summary>
     sealed record WinRecord(Guid Id, PotWin Win, string BrandId, string PlayerId, string? SourceId, string? GameroundId, Guid? ContributionId,
-        string PlayerCurrency, decimal PlayerWinAmount, MultiplierSet Set, string? MetadataJson, ActivityContext Parent, bool Withheld);
+        string PlayerCurrency, decimal PlayerWinAmount, MultiplierSet Set, string? MetadataJson, ActivityContext Parent, bool Withheld)
+    {
+        /// <summary>The pot's community part, when it has one: <see cref="PlayerWinAmount"/> is then the triggering player's portion.</summary>
+        public CommunityAward? Community { get; init; }
+    }
 
     ContributionResult[] Process(List<WorkItem> batch)
     {
@@ -262,6 +267,13 @@ sealed class InstanceWriter
         var defaults = currencyRows.Single(c => c.Scope == "");
         var sets = brands.ToDictionary(b => b, b => CurrencyEndpoints.Effective(defaults, currencyRows.FirstOrDefault(c => c.Scope == b)));
         var optInRequired = definition.ContributionRules?.OptInRequired == true;
+        var community = CommunityResolver.Applies(definition)
+            ? new CommunityResolver(instanceId, conn, tx, definition, jackpotCurrency, now, random,
+                b => sets.TryGetValue(b, out var known) ? known : sets[b] = CurrencyEndpoints.Effective(defaults,
+                    CurrencyEndpoints.LoadAsync(conn, tx, b, CancellationToken.None).GetAwaiter().GetResult()),
+                b => walletBrands.Contains(b) || conn.ExecuteScalar<bool>(new CommandDefinition(
+                    "select coalesce((select wallet_integration from brands where operator_id || ':' || id = @b), false)", new { b }, tx)))
+            : null;
 
         // MustDropByTime deadlines that passed before this batch are settled first (design.md §4).
         var winRecords = new List<WinRecord>();
@@ -270,7 +282,7 @@ sealed class InstanceWriter
         {
             var expired = InstanceMath.ExpireDeadlines(definition, pots, now, random);
             pots = [.. expired.Pots];
-            foreach (var win in expired.Wins) winRecords.Add(FallbackWin(conn, tx, win, jackpotCurrency, defaults));
+            foreach (var win in expired.Wins) winRecords.Add(Award(FallbackWin(conn, tx, win, jackpotCurrency, defaults), community, jackpotCurrency));
         }
 
         var fresh = new List<NewRow>();
@@ -311,13 +323,14 @@ sealed class InstanceWriter
             var id = Guid.CreateVersion7();
             var applied = InstanceMath.ApplyContribution(definition, pots, value, random, now, id.ToString());
             pots = [.. applied.Pots];
+            community?.Add(c.BrandId, c.PlayerId, c.Currency, applied.Value, applied.Shares);
             var row = new NewRow(id, batch[i], c, applied, c.Prepaid?.Amount ?? set.Convert(applied.Value, jackpotCurrency, c.Currency), set,
                 set.MultiplierOf(c.Currency), set.MultiplierOf(jackpotCurrency), []);
             foreach (var win in applied.Wins)
             {
-                var record = new WinRecord(Guid.CreateVersion7(), win, c.BrandId, c.PlayerId, c.SourceId, c.GameroundId, id, c.Currency,
+                var record = Award(new WinRecord(Guid.CreateVersion7(), win, c.BrandId, c.PlayerId, c.SourceId, c.GameroundId, id, c.Currency,
                     Money.RoundDown(set.Convert(win.WinAmount, jackpotCurrency, c.Currency), c.Currency), set, c.MetadataJson, batch[i].Parent,
-                    Withheld: !walletBrands.Contains(c.BrandId));
+                    Withheld: !walletBrands.Contains(c.BrandId)), community, jackpotCurrency);
                 winRecords.Add(record);
                 row.Wins.Add(new WinSummary(record.Id, win.PotId, win.WinAmount, record.PlayerWinAmount, win.Seed, win.SeedDeficit,
                     win.Trigger.ToString(), record.Withheld));
@@ -448,6 +461,18 @@ sealed class InstanceWriter
             c.Metadata, default, Withheld: !integrated);
     }
 
+    /// <summary>A win with its pot's community part chosen; the triggering player keeps what the community does not take.</summary>
+    static WinRecord Award(WinRecord record, CommunityResolver? community, string jackpotCurrency)
+    {
+        if (community?.Resolve(record.Win) is not { } award) return record;
+        var convertible = record.Set.Multipliers.ContainsKey(record.PlayerCurrency) || record.PlayerCurrency == record.Set.BaseCurrency;
+        return record with
+        {
+            PlayerWinAmount = convertible ? Money.RoundDown(record.Set.Convert(award.Split.ToTrigger, jackpotCurrency, record.PlayerCurrency), record.PlayerCurrency) : 0m,
+            Community = award,
+        };
+    }
+
     /// <summary>The win row, the JackpotWon event and the CreditWin command, in the batch's transaction, traced under the winning call.</summary>
     void RecordWin(NpgsqlConnection conn, NpgsqlTransaction tx, WinRecord w, InstanceRow instance, DateTimeOffset now)
     {
@@ -472,15 +497,17 @@ sealed class InstanceWriter
         }, tx));
         JsonElement? metadata = w.MetadataJson is null ? null : JsonDocument.Parse(w.MetadataJson).RootElement.Clone();
         Outbox.EnqueueAsync(tx, new JackpotWon(w.Id, instance.OwnerId, w.BrandId, w.PlayerId, w.SourceId, instanceId, instance.Name,
-            instance.Currency, now.ToUnixTimeMilliseconds(), w.Win.PotId, w.Win.WinAmount,
+            instance.Currency, now.ToUnixTimeMilliseconds(), w.Win.PotId, w.Community?.Split.ToTrigger ?? w.Win.WinAmount,
             new CurrencyMultipliers(w.BrandId, w.Set.BaseCurrency, w.Set.Multipliers), instance.AllowedSources, w.Win.Seed, w.Withheld,
-            w.Win.SeedDeficit, CommunityWinners: null, metadata, w.GameroundId, w.ContributionId, w.Win.Trigger.ToString(), w.PlayerCurrency,
+            w.Win.SeedDeficit, CommunityWinners: w.Community?.Records, metadata, w.GameroundId, w.ContributionId, w.Win.Trigger.ToString(), w.PlayerCurrency,
             w.PlayerWinAmount, reveals)).GetAwaiter().GetResult();
+        if (w.Community is { } award)
+            CommunityResolver.Record(conn, tx, instanceId, w.Id, w.Win.PotId, instance.Currency, w.GameroundId, award);
         // Without wallet integration the operator pays its players itself: the win stays withheld, owed, for it to settle.
         if (w.Withheld) return;
         var (operatorId, _) = ThrillSuite.ServiceDefaults.Auth.Permissions.ParseOwner(w.BrandId);
         Outbox.SendAsync(tx, CreditWin.Queue, new CreditWin(w.Id, TransactionId(w.Id), instanceId, w.Win.PotId, operatorId, w.BrandId,
-            w.PlayerId, instance.Currency, w.Win.WinAmount, w.PlayerCurrency, w.PlayerWinAmount, w.GameroundId, w.ContributionId)).GetAwaiter().GetResult();
+            w.PlayerId, instance.Currency, w.Community?.Split.ToTrigger ?? w.Win.WinAmount, w.PlayerCurrency, w.PlayerWinAmount, w.GameroundId, w.ContributionId)).GetAwaiter().GetResult();
     }
 
     /// <summary>The wallet transaction id of a win's credit: a pure function of the win id (design.md §6).</summary>

@@ -51,6 +51,7 @@ public static class TemplateRules
             Fraction(pot.SeedContribution, $"{at}.seed_contribution", Error);
             CheckSeeds(pot, at, Error);
             CheckPotTypes(pot, at, Error);
+            CheckCommunity(pot, at, Error);
         }
         if (Math.Abs(total - 1m) > ShareTolerance)
             Error("pots", $"house_hold_contribution and the pots' contribution shares add up to {total.ToString(CultureInfo.InvariantCulture)}, not 1");
@@ -156,5 +157,50 @@ public static class TemplateRules
                     error($"{field}.MustDropByTime.window_seconds", "must be > 0");
             }
         }
+    }
+
+    /// <summary>A pot's community payout: shares in (0, 1], whole winner counts, one strategy of each kind, strategy shares
+    /// adding up to the community share.</summary>
+    static void CheckCommunity(PotDefinition pot, string at, Action<string, string> error)
+    {
+        if (pot.Community is not { } community) return;
+        var field = $"{at}.community";
+        if (community.Share is not decimal share)
+            error($"{field}.share", "is required");
+        else if (share is <= 0m or > 1m)
+            error($"{field}.share", "must be a fraction within (0, 1]");
+        if (community.Strategies is not { Count: > 0 } strategies)
+        {
+            error($"{field}.strategies", "at least one strategy is required");
+            return;
+        }
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var total = 0m;
+        for (var j = 0; j < strategies.Count; j++)
+        {
+            var item = $"{field}.strategies[{j}]";
+            if (strategies[j]?.Selected is not { } selected)
+            {
+                error(item, "exactly one of ActivePlayers, HighestContributionPerWin, HighestLifetimeContributor must be set");
+                continue;
+            }
+            var (name, strategyShare, winners) = selected;
+            var path = $"{item}.{name}";
+            if (!seen.Add(name))
+                error(item, $"a community payout has at most one {name}");
+            if (strategyShare is not decimal s)
+                error($"{path}.share", "is required");
+            else if (s is <= 0m or > 1m)
+                error($"{path}.share", "must be a fraction of the payout within (0, 1]");
+            else
+                total += s;
+            if (winners is not decimal w || w < 1m || w != decimal.Truncate(w) || w > int.MaxValue)
+                error($"{path}.winners", "must be an integer ≥ 1");
+            if (strategies[j]!.ActivePlayers is { } active && active.WindowHours is not > 0m)
+                error($"{path}.window_hours", "must be > 0");
+        }
+        if (community.Share is decimal communityShare && Math.Abs(total - communityShare) > ShareTolerance
+            && strategies.All(s => s?.Selected is { Share: > 0m and <= 1m }))
+            error($"{field}.strategies", $"the strategies' shares add up to {total.ToString(CultureInfo.InvariantCulture)}, not the community share {communityShare.ToString(CultureInfo.InvariantCulture)}");
     }
 }

@@ -9,7 +9,7 @@ namespace ThrillPots.Jackpots;
 /// <summary>
 /// Proves design.md §3's invariant from the ledger alone: per pot, initial seed + Σ pot shares + Σ seed deficits + Σ boosts
 /// − Σ wins paid must equal the stored value + reseed fund + unused boosts; per contribution, value = house share + Σ pot
-/// shares. Any difference is reported (and makes <c>balanced</c> false).
+/// shares; per win with a community part, player portion + Σ community payouts = win amount. Any difference is reported (and makes <c>balanced</c> false).
 /// </summary>
 public static class ReconciliationEndpoints
 {
@@ -78,11 +78,22 @@ public static class ReconciliationEndpoints
             where p.instance_id = @id
             order by p.position
             """, new { id }, tx, cancellationToken: ct))).ToList();
+        // Community payouts are part of their win, not money out beside it: the triggering player's portion and the
+        // community credits must add up to the win (issue 8).
+        var community = (await c.QueryAsync<(Guid WinId, decimal WinAmount, decimal? Portion, decimal Payouts)>(new CommandDefinition("""
+            select w.id, w.win_amount, w.player_portion, coalesce(sum(p.amount), 0)
+            from wins w left join payouts p on p.win_id = w.id and p.kind = 'community'
+            where w.instance_id = @id and (w.player_portion is not null or p.id is not null)
+            group by w.id, w.win_amount, w.player_portion
+            having coalesce(w.player_portion, w.win_amount) + coalesce(sum(p.amount), 0) <> w.win_amount
+            """, new { id }, tx, cancellationToken: ct))).ToList();
         await tx.CommitAsync(ct);
 
         var errors = new List<string>();
         foreach (var p in pots.Where(p => p.Difference != 0))
             errors.Add($"Pot '{p.PotId}': the ledger says {p.Expected}, the pot holds {p.Actual} (difference {p.Difference}).");
+        foreach (var w in community)
+            errors.Add($"Win {w.WinId}: the player's portion {w.Portion ?? w.WinAmount} + community payouts {w.Payouts} ≠ the win {w.WinAmount}.");
         if (ledger.UnbalancedRows > 0)
             errors.Add($"{ledger.UnbalancedRows} contributions whose value is not house share + pot shares.");
         if (ledger.ContributionValue != ledger.HouseShares + ledger.PotShares)

@@ -47,7 +47,8 @@ public sealed record PotDefinition(
     bool? SupportsExternalTrigger,
     IReadOnlyList<PotType>? PotTypes,
     JsonElement? Criteria,
-    decimal? MaxPotValue);
+    decimal? MaxPotValue,
+    CommunityPayout? Community = null);
 
 /// <summary>
 /// POST /templates. Fields are nullable so that validation can name every missing one; a validated template has them all.
