@@ -22,6 +22,8 @@ public static class EventKinds
         Kind<WinCredited>(nameof(WinCredited), e => Owner(e.BrandId)),
         Kind<WinCreditPending>(nameof(WinCreditPending), e => Owner(e.BrandId)),
         Kind<WinCreditFailed>(nameof(WinCreditFailed), e => Owner(e.BrandId)),
+        Kind<CommunityPayoutError>(CommunityPayoutError.EventType, e => Owner(e.BrandId)),
+        Kind<RafflePayoutError>(RafflePayoutError.EventType, e => Owner(e.BrandId)),
         Kind<ForgotPasswordStarted>(nameof(ForgotPasswordStarted), e => (e.OrgId, e.UnitId)),
     ];
 

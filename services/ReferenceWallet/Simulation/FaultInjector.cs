@@ -10,9 +10,10 @@ public static class FaultModes
     public static readonly string[] All = [HttpError, Delay, DropAfterCommit];
 }
 
-public sealed record FaultRequest(string? Operation, string? Mode, int? HttpStatus, string? Code, int? DelayMs, int? Remaining);
+/// <summary><see cref="PlayerId"/> narrows the fault to that player's transactions (a single one, or its item of a batch).</summary>
+public sealed record FaultRequest(string? Operation, string? Mode, int? HttpStatus, string? Code, int? DelayMs, int? Remaining, string? PlayerId = null);
 
-public sealed record Fault(string Operation, string Mode, int HttpStatus, string Code, int DelayMs, int Remaining)
+public sealed record Fault(string Operation, string Mode, int HttpStatus, string Code, int DelayMs, int Remaining, string? PlayerId = null)
 {
     public static readonly string[] Operations = ["authenticate", "balance", "transaction", "cancel", "batch", "cancel_batch"];
 
@@ -29,7 +30,10 @@ public sealed record Fault(string Operation, string Mode, int HttpStatus, string
         var remaining = r.Remaining ?? 1;
         if (remaining is < 1 or > 1_000_000) throw WalletFailure.Property("remaining", $"must be 1-1000000; got {remaining}.");
         var code = WalletJson.Optional(r.Code, "code", 64) ?? (status >= 500 ? ErrorCodes.InternalError : "INJECTED_FAULT");
-        return new Fault(operation, mode, status, code, delay, remaining);
+        var playerId = WalletJson.Optional(r.PlayerId, "player_id");
+        if (playerId is not null && (mode != FaultModes.HttpError || operation is not ("transaction" or "batch")))
+            throw WalletFailure.Property("player_id", "narrows only http_error faults of transaction or batch (one player's credit fails, the others pass).");
+        return new Fault(operation, mode, status, code, delay, remaining, playerId);
     }
 }
 
@@ -44,23 +48,38 @@ public sealed class FaultInjector
 
     public void Arm(Fault fault)
     {
-        lock (gate) armed[fault.Operation] = fault;
+        lock (gate) armed[Key(fault.Operation, fault.PlayerId)] = fault;
     }
 
-    public Fault? Take(string operation)
+    /// <summary>The next fault of an operation as a whole (not one narrowed to a player).</summary>
+    public Fault? Take(string operation) => TakeKey(Key(operation, null));
+
+    /// <summary>The next fault narrowed to <paramref name="playerId"/>'s transactions in <paramref name="operation"/>.</summary>
+    public Fault? TakeFor(string operation, string playerId) => TakeKey(Key(operation, playerId));
+
+    /// <summary>A player's fault as a refusal of that player's transaction, when one is armed.</summary>
+    public void ThrowFor(string operation, string playerId)
+    {
+        if (TakeFor(operation, playerId) is { } fault)
+            throw new WalletFailure(fault.HttpStatus, fault.Code, $"Injected fault on {operation} for player '{playerId}'.");
+    }
+
+    static string Key(string operation, string? playerId) => playerId is null ? operation : operation + "\n" + playerId;
+
+    Fault? TakeKey(string key)
     {
         lock (gate)
         {
-            if (!armed.TryGetValue(operation, out var fault)) return null;
-            if (fault.Remaining <= 1) armed.Remove(operation);
-            else armed[operation] = fault with { Remaining = fault.Remaining - 1 };
+            if (!armed.TryGetValue(key, out var fault)) return null;
+            if (fault.Remaining <= 1) armed.Remove(key);
+            else armed[key] = fault with { Remaining = fault.Remaining - 1 };
             return fault;
         }
     }
 
     public IReadOnlyList<Fault> List()
     {
-        lock (gate) return [.. armed.Values.OrderBy(f => f.Operation, StringComparer.Ordinal)];
+        lock (gate) return [.. armed.Values.OrderBy(f => f.Operation, StringComparer.Ordinal).ThenBy(f => f.PlayerId, StringComparer.Ordinal)];
     }
 
     public void Clear()

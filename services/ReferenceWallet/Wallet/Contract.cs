@@ -29,7 +29,8 @@ public sealed record CancelRequest(string? TransactionId, string? PlayerId);
 /// <summary>The balance is a string here, unlike everywhere else (§3.6).</summary>
 public sealed record CancelResponse(string Balance);
 
-/// <summary>§3.7: items stay raw so that one malformed item fails alone.</summary>
+/// <summary>§3.7: items stay raw so that one malformed item fails alone. An item is the §3.5 Credit body with its own
+/// transaction_id; applied once whether it comes in a batch or alone (the same id sent singly later is the same transaction).</summary>
 public sealed record BatchRequest(string? BatchId, JsonElement[]? Transactions);
 
 public sealed record BatchCancelRequest(string? BatchId);
@@ -39,10 +40,14 @@ public sealed record BatchItemResult(
     string Status,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] decimal? Balance,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Code,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Message)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Message,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? HttpStatus = null)
 {
     public static BatchItemResult Ok(string transactionId, decimal balance) => new(transactionId, "ok", balance, null, null);
-    public static BatchItemResult Error(string? transactionId, WalletFailure failure) => new(transactionId, "error", null, failure.Code, failure.Message);
+
+    /// <summary>The item's refusal with the HTTP status it would have had alone, so the caller's error rules apply per item.</summary>
+    public static BatchItemResult Error(string? transactionId, WalletFailure failure) =>
+        new(transactionId, "error", null, failure.Code, failure.Message, failure.Status);
 }
 
 public sealed record BatchResponse(string BatchId, IReadOnlyList<BatchItemResult> Results);

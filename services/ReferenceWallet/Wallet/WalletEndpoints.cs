@@ -32,9 +32,10 @@ public static class WalletEndpoints
         return Results.Ok(await ledger.BalanceAsync(playerId, http.RequestAborted));
     }
 
-    static async Task<IResult> Transaction(HttpContext http, Ledger ledger)
+    static async Task<IResult> Transaction(HttpContext http, Ledger ledger, Simulation.FaultInjector faults)
     {
         var transfer = Transfer.From(WalletJson.Parse<TransactionRequest>(http.Body(), "transaction"));
+        faults.ThrowFor("transaction", transfer.PlayerId);
         return Results.Ok(await ledger.ApplyAsync(transfer));
     }
 
@@ -49,7 +50,7 @@ public static class WalletEndpoints
     }
 
     /// <summary>Each item is applied on its own, idempotently, so one refused item does not hold back the others.</summary>
-    static async Task<IResult> Batch(HttpContext http, Ledger ledger)
+    static async Task<IResult> Batch(HttpContext http, Ledger ledger, Simulation.FaultInjector faults)
     {
         var request = WalletJson.Parse<BatchRequest>(http.Body(), "batch");
         var batchId = WalletJson.Required(request.BatchId, "batch_id");
@@ -66,6 +67,7 @@ public static class WalletEndpoints
                 var transfer = Transfer.From(parsed);
                 if (transfer.Type != TransactionType.Credit)
                     throw WalletFailure.Property("transaction_type", "must be Credit in a batch (§3.7).");
+                faults.ThrowFor("batch", transfer.PlayerId);
                 var applied = await ledger.ApplyAsync(transfer, batchId);
                 results.Add(BatchItemResult.Ok(transfer.TransactionId, applied.Balance));
             }

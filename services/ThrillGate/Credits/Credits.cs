@@ -41,7 +41,7 @@ public sealed class CreditWinConsumer(NpgsqlDataSource db, CreditSender sender, 
 /// acknowledges it; <see cref="WinCreditPending"/> is published when a credit first becomes pending. A credit is never
 /// cancelled. The same loop re-drives pending debit cancels.
 /// </summary>
-public sealed class CreditSender(NpgsqlDataSource db, WalletStore store, WalletClient client, DebitLog debits, ILogger<CreditSender> logger)
+public sealed partial class CreditSender(NpgsqlDataSource db, WalletStore store, WalletClient client, DebitLog debits, ILogger<CreditSender> logger)
     : PollingService(logger)
 {
     const int Batch = 50;
@@ -54,7 +54,7 @@ public sealed class CreditSender(NpgsqlDataSource db, WalletStore store, WalletC
     public static readonly ActivitySource Source = new("ThrillSuite.ThrillGate");
 
     sealed record Due(Guid WinId, string TransactionId, Guid InstanceId, string OperatorId, string BrandId, string PlayerId, string Currency,
-        decimal Amount, string? GameroundId, string State, int Attempts, string? TraceParent);
+        decimal Amount, string? GameroundId, string State, int Attempts, string? TraceParent, Guid? BatchId = null);
 
     public override async Task<int> RunOnceAsync(CancellationToken ct)
     {
@@ -63,14 +63,17 @@ public sealed class CreditSender(NpgsqlDataSource db, WalletStore store, WalletC
             due = (await c.QueryAsync<Due>(new CommandDefinition("""
                 update credits d set next_attempt_at = now() + @Lease
                 from (select win_id from credits where state in ('queued', 'pending') and next_attempt_at <= now()
+                      -- A batch's queued items go together, in one call (PayBatchesAsync); re-drives go one by one.
+                      and (batch_id is null or state <> 'queued')
                       order by next_attempt_at limit @Batch for update skip locked) due
                 where d.win_id = due.win_id
                 returning d.win_id as WinId, d.transaction_id as TransactionId, d.instance_id as InstanceId, d.operator_id as OperatorId,
                           d.brand_id as BrandId, d.player_id as PlayerId, d.currency as Currency, d.amount as Amount, d.gameround_id as GameroundId,
                           d.state as State, d.attempts as Attempts, d.trace_parent as TraceParent
                 """, new { Lease, Batch }, cancellationToken: ct))).ToList();
+        var batched = await PayBatchesAsync(ct);
         await Task.WhenAll(due.Select(d => PayAsync(d, ct)));
-        return due.Count + await debits.RedriveAsync(ct);
+        return due.Count + batched + await debits.RedriveAsync(ct);
     }
 
     async Task PayAsync(Due d, CancellationToken ct)
@@ -95,11 +98,8 @@ public sealed class CreditSender(NpgsqlDataSource db, WalletStore store, WalletC
         await HoldAsync(d, WalletClient.MaxDuration(wallet.Definition.Config) + LeaseMargin, ct);
         try
         {
-            var answer = await client.CallAsync(wallet, wallet.Definition.Endpoints.ContainsKey("transaction") ? "transaction" : "credit", new
-            {
-                player_id = d.PlayerId, transaction_id = d.TransactionId, transaction_type = "Credit", provider_id = Grpc.WalletsGrpc.ProviderId,
-                gameround_id = d.GameroundId, amount = d.Amount, currency = d.Currency, close_round = wallet.Definition.Config.MustCloseGamerounds,
-            }, null, ct);
+            var answer = await client.CallAsync(wallet, wallet.Definition.Endpoints.ContainsKey("transaction") ? "transaction" : "credit",
+                CreditBody(d, wallet), null, ct);
             await PaidAsync(d, answer.ValueKind == System.Text.Json.JsonValueKind.Object && answer.TryGetProperty("transaction_id", out var t) ? t.ToString() : null);
         }
         catch (WalletCallException ex) when (ex.Kind == WalletFailureKind.Refused && !ex.MustRetry)
@@ -111,6 +111,13 @@ public sealed class CreditSender(NpgsqlDataSource db, WalletStore store, WalletC
             await PendingAsync(d, ex);
         }
     }
+
+    /// <summary>The wallet's Credit body of a credit: the same alone or in a batch, so a re-drive is the same transaction.</summary>
+    static object CreditBody(Due d, Wallet wallet) => new
+    {
+        player_id = d.PlayerId, transaction_id = d.TransactionId, transaction_type = "Credit", provider_id = Grpc.WalletsGrpc.ProviderId,
+        gameround_id = d.GameroundId, amount = d.Amount, currency = d.Currency, close_round = wallet.Definition.Config.MustCloseGamerounds,
+    };
 
     /// <summary>
     /// Leases the credit for as long as its wallet call can take. A lease is what keeps replicas from sending one credit together;
@@ -131,43 +138,63 @@ public sealed class CreditSender(NpgsqlDataSource db, WalletStore store, WalletC
     {
         await using var c = await db.OpenConnectionAsync();
         await using var tx = await c.BeginTransactionAsync();
-        if (await c.ExecuteAsync(new CommandDefinition($"""
+        if (await RecordPaidAsync(tx, d, walletTransactionId)) await tx.CommitAsync();
+    }
+
+    /// <summary>The credit paid and WinCredited in the outbox, in <paramref name="tx"/>; false when it was no longer owed.</summary>
+    static async Task<bool> RecordPaidAsync(NpgsqlTransaction tx, Due d, string? walletTransactionId)
+    {
+        if (await tx.Connection!.ExecuteAsync(new CommandDefinition($"""
             update credits set state = 'paid', attempts = attempts + 1, paid_at = now(), wallet_transaction_id = @walletTransactionId,
                 last_error = null where win_id = @WinId and {Owed}
-            """, new { d.WinId, walletTransactionId }, tx)) == 0) return;
+            """, new { d.WinId, walletTransactionId }, tx)) == 0) return false;
         await Outbox.EnqueueAsync(tx, new WinCredited(d.WinId, d.TransactionId, d.InstanceId, $"{d.OperatorId}:{d.BrandId}", d.PlayerId, d.Currency,
             d.Amount, walletTransactionId, d.Attempts + 1, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
-        await tx.CommitAsync();
+        return true;
     }
 
     async Task PendingAsync(Due d, WalletCallException ex)
     {
-        logger.LogWarning("Credit {TransactionId} of win {WinId} not acknowledged ({Error}); pending", d.TransactionId, d.WinId, ex.Message);
         await using var c = await db.OpenConnectionAsync();
         await using var tx = await c.BeginTransactionAsync();
+        if (await RecordPendingAsync(tx, d, ex.Status, ex.Code, ex.Message)) await tx.CommitAsync();
+    }
+
+    /// <summary>The credit pending with backoff (WinCreditPending when it first becomes so), in <paramref name="tx"/>; false when no longer owed.</summary>
+    async Task<bool> RecordPendingAsync(NpgsqlTransaction tx, Due d, int? status, string? code, string message)
+    {
+        logger.LogWarning("Credit {TransactionId} of win {WinId} not acknowledged ({Error}); pending", d.TransactionId, d.WinId, message);
+        var c = tx.Connection!;
+        var ex = (Status: status, Code: code, Message: message);
         // Backoff grows with the attempts (1 s, 2 s, 4 s … 5 min), with jitter so that a recovered wallet is not stormed.
         var backoff = TimeSpan.FromMilliseconds(Math.Min(300_000, 1000 * Math.Pow(2, d.Attempts)) * (0.8 + Random.Shared.NextDouble() * 0.4));
         if (await c.ExecuteAsync(new CommandDefinition($"""
             update credits set state = 'pending', attempts = attempts + 1, next_attempt_at = now() + @backoff, last_status = @Status,
                 last_code = @Code, last_error = @Message where win_id = @WinId and {Owed}
-            """, new { d.WinId, backoff, ex.Status, ex.Code, ex.Message }, tx)) == 0) return;
+            """, new { d.WinId, backoff, ex.Status, ex.Code, ex.Message }, tx)) == 0) return false;
         if (d.State == "queued")
             await Outbox.EnqueueAsync(tx, new WinCreditPending(d.WinId, d.TransactionId, d.InstanceId, $"{d.OperatorId}:{d.BrandId}", d.PlayerId, d.Currency,
                 d.Amount, ex.Message, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
-        await tx.CommitAsync();
+        return true;
     }
 
     async Task FailAsync(Due d, int? status, string? code, string reason)
     {
-        logger.LogError("Credit {TransactionId} of win {WinId} refused without retry ({Reason}); it stays owed", d.TransactionId, d.WinId, reason);
         await using var c = await db.OpenConnectionAsync();
         await using var tx = await c.BeginTransactionAsync();
-        if (await c.ExecuteAsync(new CommandDefinition($"""
+        if (await RecordFailedAsync(tx, d, status, code, reason)) await tx.CommitAsync();
+    }
+
+    /// <summary>The credit failed (owed until re-driven by hand) and WinCreditFailed, in <paramref name="tx"/>; false when no longer owed.</summary>
+    async Task<bool> RecordFailedAsync(NpgsqlTransaction tx, Due d, int? status, string? code, string reason)
+    {
+        logger.LogError("Credit {TransactionId} of win {WinId} refused without retry ({Reason}); it stays owed", d.TransactionId, d.WinId, reason);
+        if (await tx.Connection!.ExecuteAsync(new CommandDefinition($"""
             update credits set state = 'failed', attempts = attempts + 1, last_status = @status, last_code = @code, last_error = @reason
             where win_id = @WinId and {Owed}
-            """, new { d.WinId, status, code, reason }, tx)) == 0) return;
+            """, new { d.WinId, status, code, reason }, tx)) == 0) return false;
         await Outbox.EnqueueAsync(tx, new WinCreditFailed(d.WinId, d.TransactionId, d.InstanceId, $"{d.OperatorId}:{d.BrandId}", d.PlayerId, d.Currency,
             d.Amount, status, code, reason, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
-        await tx.CommitAsync();
+        return true;
     }
 }
