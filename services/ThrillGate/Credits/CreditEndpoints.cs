@@ -11,17 +11,17 @@ public static class CreditEndpoints
 {
     public sealed record CreditDoc(Guid WinId, string TransactionId, Guid InstanceId, string PotId, string OperatorId, string BrandId, string PlayerId,
         string Currency, decimal Amount, string? GameroundId, string State, int Attempts, int? LastStatus, string? LastCode, string? LastError,
-        string? WalletTransactionId, long CreatedTimestamp, long? PaidTimestamp);
+        string? WalletTransactionId, long CreatedTimestamp, long? PaidTimestamp, Guid? BatchId = null, string Kind = "win");
 
     sealed record Row(Guid WinId, string TransactionId, Guid InstanceId, string PotId, string OperatorId, string BrandId, string PlayerId,
         string Currency, decimal Amount, string? GameroundId, string State, int Attempts, int? LastStatus, string? LastCode, string? LastError,
-        string? WalletTransactionId, DateTime CreatedAt, DateTime? PaidAt);
+        string? WalletTransactionId, DateTime CreatedAt, DateTime? PaidAt, Guid? BatchId, string Kind);
 
     const string Select = """
         select win_id as WinId, transaction_id as TransactionId, instance_id as InstanceId, pot_id as PotId, operator_id as OperatorId,
                brand_id as BrandId, player_id as PlayerId, currency as Currency, amount as Amount, gameround_id as GameroundId, state as State,
                attempts as Attempts, last_status as LastStatus, last_code as LastCode, last_error as LastError,
-               wallet_transaction_id as WalletTransactionId, created_at as CreatedAt, paid_at as PaidAt
+               wallet_transaction_id as WalletTransactionId, created_at as CreatedAt, paid_at as PaidAt, batch_id as BatchId, kind as Kind
         from credits
         """;
 
@@ -32,7 +32,7 @@ public static class CreditEndpoints
         g.MapPost("/{winId:guid}/retry", RetryAsync).RequirePermission(WalletEndpoints.System, "credits", write: true);
     }
 
-    static async Task<IResult> ListAsync(string? state, string? operator_id, string? brand_id, Guid? win_id, HttpContext http, NpgsqlDataSource db,
+    static async Task<IResult> ListAsync(string? state, string? operator_id, string? brand_id, Guid? win_id, Guid? batch_id, HttpContext http, NpgsqlDataSource db,
         CancellationToken ct)
     {
         if (state is not (null or "queued" or "pending" or "paid" or "failed")) return Problems.BadRequest("state", "One of queued, pending, paid, failed.");
@@ -40,8 +40,9 @@ public static class CreditEndpoints
         var rows = await c.QueryAsync<Row>(new CommandDefinition(Select + """
              where (@state::text is null or state = @state) and (@operator_id::text is null or operator_id = @operator_id)
                and (@brand_id::text is null or brand_id = @brand_id) and (@win_id::uuid is null or win_id = @win_id)
+               and (@batch_id::uuid is null or batch_id = @batch_id)
              order by created_at desc limit 1000
-            """, new { state, operator_id, brand_id, win_id }, cancellationToken: ct));
+            """, new { state, operator_id, brand_id, win_id, batch_id }, cancellationToken: ct));
         return Results.Ok(rows.Where(r => http.MayActFor($"{r.OperatorId}:{r.BrandId}")).Select(Doc).ToList());
     }
 
@@ -64,5 +65,6 @@ public static class CreditEndpoints
     }
 
     static CreditDoc Doc(Row r) => new(r.WinId, r.TransactionId, r.InstanceId, r.PotId, r.OperatorId, r.BrandId, r.PlayerId, r.Currency, r.Amount,
-        r.GameroundId, r.State, r.Attempts, r.LastStatus, r.LastCode, r.LastError, r.WalletTransactionId, Time.Ms(r.CreatedAt), Time.Ms(r.PaidAt));
+        r.GameroundId, r.State, r.Attempts, r.LastStatus, r.LastCode, r.LastError, r.WalletTransactionId, Time.Ms(r.CreatedAt), Time.Ms(r.PaidAt),
+        r.BatchId, r.Kind);
 }

@@ -54,7 +54,7 @@ public sealed partial class CreditSender(NpgsqlDataSource db, WalletStore store,
     public static readonly ActivitySource Source = new("ThrillSuite.ThrillGate");
 
     sealed record Due(Guid WinId, string TransactionId, Guid InstanceId, string OperatorId, string BrandId, string PlayerId, string Currency,
-        decimal Amount, string? GameroundId, string State, int Attempts, string? TraceParent, Guid? BatchId = null);
+        decimal Amount, string? GameroundId, string State, int Attempts, string? TraceParent, Guid? BatchId);
 
     public override async Task<int> RunOnceAsync(CancellationToken ct)
     {
@@ -69,7 +69,7 @@ public sealed partial class CreditSender(NpgsqlDataSource db, WalletStore store,
                 where d.win_id = due.win_id
                 returning d.win_id as WinId, d.transaction_id as TransactionId, d.instance_id as InstanceId, d.operator_id as OperatorId,
                           d.brand_id as BrandId, d.player_id as PlayerId, d.currency as Currency, d.amount as Amount, d.gameround_id as GameroundId,
-                          d.state as State, d.attempts as Attempts, d.trace_parent as TraceParent
+                          d.state as State, d.attempts as Attempts, d.trace_parent as TraceParent, d.batch_id as BatchId
                 """, new { Lease, Batch }, cancellationToken: ct))).ToList();
         var batched = await PayBatchesAsync(ct);
         await Task.WhenAll(due.Select(d => PayAsync(d, ct)));

@@ -49,7 +49,8 @@ public static class WinEndpoints
             select id as Id, win_id as WinId, coalesce(detail::text, '{}') as Detail, brand_id as BrandId, player_id as PlayerId, amount as Amount,
                    player_currency as PlayerCurrency, player_amount as PlayerAmount, batch_id as BatchId, win_withheld as WinWithheld,
                    payout_status as PayoutStatus
-            from payouts where kind = 'community' and win_id = any(@ids) order by created_at, id
+            from payouts where kind = 'community' and win_id = any(@ids)
+            order by created_at, detail->>'strategy', (detail->>'rank')::int, id
             """, new { ids = rows.Select(r => r.Id).ToArray() }, cancellationToken: ct))).ToLookup(p => p.WinId);
         return Results.Ok(rows.Select(r => new WinDoc(r.Id, r.PotId, r.ContributionId, r.BrandId, r.PlayerId, r.GameroundId, r.Trigger, r.WinAmount,
             r.JackpotCurrency, r.PlayerWinAmount, r.PlayerCurrency, r.Seed, r.SeedDeficit, r.WinWithheld, r.PayoutStatus, Time.Ms(r.CreatedAt),
