@@ -235,6 +235,16 @@ public class CommunityPayoutTests
             Is.EquivalentTo(credits.Select(x => x.GetProperty("transaction_id").GetString())));
         Assert.That(batch.Select(x => x.GetProperty("transaction_type").GetString()), Is.All.EqualTo("Credit"));
 
+        // The withheld wins of the setup sent ThrillGate nothing (their batch, had there been one, would have come first).
+        foreach (var withheld in setup)
+        {
+            Assert.That((await Servers.Gate.GetAsync($"/admin/credits?win_id={withheld.GetProperty("id").GetString()}", Operator)).Expect(HttpStatusCode.OK)
+                .Json.GetArrayLength(), Is.Zero);
+            var setupBatch = withheld.GetProperty("community_payouts")[0].GetProperty("batch_id").GetGuid();
+            Assert.That((await Servers.Gate.GetAsync($"/admin/credits?batch_id={setupBatch}", Operator)).Expect(HttpStatusCode.OK).Json.GetArrayLength(),
+                Is.Zero);
+        }
+
         Assert.That(await BalanceAsync(a), Is.EqualTo(110.06m));
         Assert.That(await BalanceAsync(b), Is.EqualTo(110.06m));
         Assert.That(await BalanceAsync(c), Is.EqualTo(105.03m));
