@@ -15,22 +15,30 @@ public class CommunityPayoutTests
     const string Brand = "tpb:x1";
     static string Operator => Servers.OperatorB;
 
+    static readonly string WalletId = Fixtures.Unique("tpb-x1-wallet");
+
     [OneTimeSetUp]
-    public async Task WalletAsync() =>
-        (await Servers.Gate.PostAsync("/admin/wallets", Operator, new
+    public async Task WalletAsync() => (await Servers.Gate.PostAsync("/admin/wallets", Operator, Wallet(batch: true))).Expect(HttpStatusCode.Created);
+
+    /// <summary>tpb:x1's wallet at the reference wallet, with or without its transaction_batch endpoint.</summary>
+    static object Wallet(bool batch)
+    {
+        var endpoints = new Dictionary<string, object>
         {
-            id = Fixtures.Unique("tpb-x1-wallet"), operator_id = "tpb", brand_id = "x1", wallet_type = "StandardWallet",
+            ["auth"] = new Dictionary<string, string> { ["POST"] = "/wallet/authenticate" },
+            ["balance"] = new Dictionary<string, string> { ["GET"] = "/wallet/balance" },
+            ["transaction"] = new Dictionary<string, string> { ["POST"] = "/wallet/transaction" },
+            ["cancel_bet"] = new Dictionary<string, string> { ["DELETE"] = "/wallet/cancel" },
+        };
+        if (batch) endpoints["transaction_batch"] = new Dictionary<string, string> { ["POST"] = "/wallet/transaction/batch" };
+        return new
+        {
+            id = WalletId, operator_id = "tpb", brand_id = "x1", wallet_type = "StandardWallet",
             connection_details = new { protocol = "http", host = "127.0.0.1", port = Servers.WalletPort },
-            endpoints = new Dictionary<string, object>
-            {
-                ["auth"] = new Dictionary<string, string> { ["POST"] = "/wallet/authenticate" },
-                ["balance"] = new Dictionary<string, string> { ["GET"] = "/wallet/balance" },
-                ["transaction"] = new Dictionary<string, string> { ["POST"] = "/wallet/transaction" },
-                ["transaction_batch"] = new Dictionary<string, string> { ["POST"] = "/wallet/transaction/batch" },
-                ["cancel_bet"] = new Dictionary<string, string> { ["DELETE"] = "/wallet/cancel" },
-            },
+            endpoints,
             config = new { secret_key = Servers.WalletSecret, request_timeout = 2, request_retry_limit = 1, accept_zero_value_credits = false },
-        })).Expect(HttpStatusCode.Created);
+        };
+    }
 
     [TearDown]
     public async Task ResetAsync()
@@ -298,5 +306,39 @@ public class CommunityPayoutTests
         Assert.That(gCredits, Has.Count.EqualTo(2), "each of g's credits once");
         Assert.That(Events.All<CommunityPayoutError>().Count(e => e.InstanceId == Guid.Parse(instance)), Is.EqualTo(1), "one error for the one failed batch attempt");
         await ExpectBalancedAsync(instance);
+    }
+
+    [Test]
+    public async Task Without_a_batch_endpoint_the_community_credits_are_paid_one_by_one()
+    {
+        (await Servers.Gate.PutAsync($"/admin/wallets/{WalletId}", Operator, Wallet(batch: false))).Expect(HttpStatusCode.OK);
+        try
+        {
+            var instance = await InstanceAsync();
+            var (p, q) = (await PlayerAsync("cp"), await PlayerAsync("cq"));
+            await IntegrationAsync(true);
+            await ContributeAsync(instance, p);
+            var win = await PaidAsync(instance, (await ContributeAsync(instance, q)).GetProperty("win_id").GetString()!);
+            var payouts = win.GetProperty("community_payouts").EnumerateArray().ToList();
+            // Active p, q: 10.07 each; since the last win q: 20.14; lifetime p, q: 5.03 each.
+            Assert.That(payouts.Select(x => (x.GetProperty("player_id").GetString(), x.GetProperty("amount").GetDecimal())), Is.EquivalentTo(new[]
+            {
+                (p, 10.07m), (q, 10.07m), (q, 20.14m), (p, 5.03m), (q, 5.03m),
+            }));
+            var credits = new List<JsonElement>();
+            foreach (var player in new[] { p, q })
+                credits.AddRange(await WalletTransactionsAsync($"player_id={player}"));
+            foreach (var payout in payouts)
+            {
+                var entry = credits.Single(x => x.GetProperty("transaction_id").GetString() == $"payout-{payout.GetProperty("payout_id").GetGuid():N}");
+                Assert.That(entry.TryGetProperty("batch_id", out var batchId) ? batchId.ValueKind : JsonValueKind.Null, Is.EqualTo(JsonValueKind.Null),
+                    "sent as a single credit");
+            }
+            await ExpectBalancedAsync(instance);
+        }
+        finally
+        {
+            (await Servers.Gate.PutAsync($"/admin/wallets/{WalletId}", Operator, Wallet(batch: true))).Expect(HttpStatusCode.OK);
+        }
     }
 }

@@ -6,7 +6,9 @@ namespace ThrillSuite.Contracts.Pots;
 /// A pot was won (spec §18.3 JackpotWinEvent, the union of both documented forms). Amounts are in the jackpot currency;
 /// <see cref="CurrencyMultipliers"/> convert them (the player's amount is <see cref="PlayerWinAmount"/>).
 /// <see cref="Metadata"/> echoes the winning contribution's metadata; <see cref="Reveals"/> open the MustDrop commitments
-/// the win retired.
+/// the win retired. When the pot pays a community (spec §8), <see cref="WinAmount"/> and <see cref="PlayerWinAmount"/> are
+/// the triggering player's portion (what their CreditWin pays) and <see cref="CommunityWinners"/> lists every community
+/// credit in its player's currency; the pot's whole payout is the win's <c>win_amount</c> on ThrillPots' wins query.
 /// </summary>
 public sealed record JackpotWon(
     Guid WinId,
