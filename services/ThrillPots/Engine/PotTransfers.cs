@@ -20,6 +20,11 @@ public static class PotTransfers
     {
         if (fractions.Count == 0) throw new ArgumentException("At least one fraction.", nameof(fractions));
         var parts = fractions.Select(f => KeyValuePair.Create(f.Key, Money.ToInternal(amount * f.Value))).ToArray();
+        return WithResidue(amount, parts, fractions);
+    }
+
+    static KeyValuePair<string, decimal>[] WithResidue(decimal amount, KeyValuePair<string, decimal>[] parts, IReadOnlyList<KeyValuePair<string, decimal>> fractions)
+    {
         var largest = 0;
         for (var i = 1; i < fractions.Count; i++)
             if (fractions[i].Value > fractions[largest].Value) largest = i;
@@ -30,9 +35,13 @@ public static class PotTransfers
     /// <summary>An amount spread over pots in proportion to their weights (equal shares when every weight is 0).</summary>
     public static IReadOnlyList<KeyValuePair<string, decimal>> Spread(decimal amount, IReadOnlyList<KeyValuePair<string, decimal>> weights)
     {
+        if (weights.Count == 0) throw new ArgumentException("At least one weight.", nameof(weights));
         var total = weights.Sum(w => w.Value);
-        var fractions = weights.Select(w => KeyValuePair.Create(w.Key, total > 0 ? w.Value / total : 1m / weights.Count)).ToList();
-        return Split(amount, fractions);
+        if (total == 0) weights = [.. weights.Select(w => KeyValuePair.Create(w.Key, 1m))];
+        total = weights.Sum(w => w.Value);
+        // amount × weight first, then ÷ total: 11 over weights 10 and 100 is exactly 1 and 10.
+        var parts = weights.Select(w => KeyValuePair.Create(w.Key, Money.ToInternal(amount * w.Value / total))).ToArray();
+        return WithResidue(amount, parts, weights);
     }
 
     /// <summary>
