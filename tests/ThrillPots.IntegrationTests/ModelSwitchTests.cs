@@ -126,12 +126,8 @@ public class ModelSwitchTests
         var bySource = Jackpots.Body(source);
         bySource.Remove("instance_id");
         bySource["source_id"] = source.Source;
-        await Eventually.TrueAsync(async () =>
-        {
-            bySource["gameround_id"] = Fixtures.Unique("r");
-            var reply = await Servers.Pots.PostAsync("/jackpots/contribute/source", Servers.OperatorA, bySource);
-            return reply.Status == HttpStatusCode.OK && reply.Json.GetProperty("instance_id").GetString() == target;
-        }, TimeSpan.FromSeconds(10), "the source to feed the new instance");
+        var followed = (await Servers.Pots.PostAsync("/jackpots/contribute/source", Servers.OperatorA, bySource)).Expect(HttpStatusCode.OK).Json;
+        Assert.That(followed.GetProperty("instance_id").GetString(), Is.EqualTo(target));
 
         var audit = await Fixtures.AuditAsync(source.Id);
         Assert.That(audit.Select(e => e.GetProperty("action").GetString()), Does.Contain("instance.switchmodel"));
@@ -239,6 +235,8 @@ public class ModelSwitchTests
         await Task.WhenAll(clients);
 
         var all = answers.ToList();
+        Assert.That(all.Where(a => a.Kind == "source" && a.Status != HttpStatusCode.OK).Select(a => a.Body.ToString()), Is.Empty,
+            "a by-source contribution follows the source to the new instance at once");
         var refusedReasons = all.Where(a => a.Status != HttpStatusCode.OK).Select(a => a.Body.GetProperty("reason").GetString()).Distinct().ToList();
         Assert.That(refusedReasons, Is.SubsetOf(new[] { "instance_not_active" }), "the only refusal is the terminated instance");
         Assert.That(all.Count(a => a.Status != HttpStatusCode.OK), Is.GreaterThan(0), "contributions to the old instance were refused after the switch");

@@ -28,6 +28,13 @@ public sealed class ContributionService(Targets targets, ContributionEngine engi
         }
         var integrated = await wallets.IntegratedAsync(c.BrandId, ct);
         var main = await OneAsync(instanceId, c, integrated, ct);
+        // A source whose cached instance stopped (a model switch re-points sources at once) is resolved afresh, once.
+        if (request.Kind == TargetKind.Source && main.Reason == Reasons.InstanceNotActive)
+        {
+            targets.Forget(c.BrandId, request.TargetId);
+            if ((await targets.ResolveAsync(c.BrandId, request.TargetId, ct)).Instance is Guid current && current != instanceId)
+                main = await OneAsync(instanceId = current, c, integrated, ct);
+        }
         // v2 (spec §14.2): then every instance directly linked from the main one, each on its own (one failing does not
         // stop the others); nothing of them when the main contribution failed.
         if (!request.Propagate || !main.Succeeded) return [main];
