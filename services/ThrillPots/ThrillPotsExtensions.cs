@@ -20,6 +20,7 @@ public static class ThrillPotsExtensions
         services.AddSingleton<IRandomSource>(CryptoRandomSource.Instance);
         services.AddSingleton<ContributionEngine>();
         services.AddSingleton<Targets>();
+        services.AddSingleton<Links.LinkedInstances>();
         services.AddSingleton<ContributionService>();
         services.AddSingleton<WalletDebits>();
         services.AddSingleton<PendingDebitSweeper>();

@@ -21,6 +21,12 @@ public sealed record CurrenciesDoc(long LastUpdated, string BaseCurrency, IReadO
 
 public sealed record SourceDoc(string OwnerId, string SourceId, string SourceName, IReadOnlyList<string> InstanceIds);
 
+public sealed record LeaderboardEntryDoc(int Rank, string PlayerId, string BrandId, long ContributionCount, decimal ContributionValue,
+    long LastContribution);
+
+/// <summary>Top contributors of an instance; player ids are masked (<see cref="Jackpots.Mask"/>): this is a public read.</summary>
+public sealed record LeaderboardDoc(Guid InstanceId, string Scope, string Currency, long? Since, IReadOnlyList<LeaderboardEntryDoc> Entries);
+
 /// <summary>
 /// ThrillPots' reads over gRPC (PlayerJackpots), each answer kept briefly: a ticker page polled by thousands of players
 /// must not become thousands of calls. No database is shared with ThrillPots.
@@ -33,6 +39,7 @@ public sealed class Jackpots(GrpcClients grpc)
     public static readonly MethodDescriptor ListSourcesMethod = Service.FindMethodByName("ListSources");
     public static readonly MethodDescriptor GetCurrenciesMethod = Service.FindMethodByName("GetCurrencies");
     public static readonly MethodDescriptor SetOptInMethod = Service.FindMethodByName("SetOptIn");
+    public static readonly MethodDescriptor GetLeaderboardMethod = Service.FindMethodByName("GetLeaderboard");
 
     static readonly TimeSpan ShortCache = TimeSpan.FromSeconds(1), LongCache = TimeSpan.FromSeconds(5);
     readonly ConcurrentDictionary<string, (object Value, long Expires)> cache = new(StringComparer.Ordinal);
@@ -67,6 +74,26 @@ public sealed class Jackpots(GrpcClients grpc)
             var list = await Client.UnaryAsync<Proto.SourceList>(ListSourcesMethod, new Proto.ListSourcesRequest { OwnerId = ownerId }, Call(ct));
             return (IReadOnlyList<SourceDoc>)[.. list.Sources.Select(s => new SourceDoc(s.OwnerId, s.SourceId, s.SourceName, [.. s.InstanceIds]))];
         });
+
+    public Task<LeaderboardDoc> LeaderboardAsync(Guid id, string scope, int limit, CancellationToken ct) =>
+        CachedAsync($"leaderboard|{id}|{scope}|{limit}", LongCache, async () =>
+        {
+            var b = await Client.UnaryAsync<Proto.Leaderboard>(GetLeaderboardMethod, new Proto.GetLeaderboardRequest
+            {
+                InstanceId = id.ToString(), Scope = scope, Limit = limit,
+            }, Call(ct));
+            return new LeaderboardDoc(Guid.Parse(b.InstanceId), b.Scope, b.Currency, b.Since == 0 ? null : b.Since,
+                [.. b.Entries.Select(e => new LeaderboardEntryDoc(e.Rank, Mask(e.PlayerId), e.BrandId, e.ContributionCount, Dec(e.ContributionValue),
+                    e.LastContribution))]);
+        });
+
+    /// <summary>
+    /// A player id as a public leaderboard shows it: the first two and last two characters around "***" (ids of six
+    /// characters or fewer keep only their first). Enough for players to recognise themselves, not to harvest operators'
+    /// player ids from a page anyone can read.
+    /// </summary>
+    public static string Mask(string playerId) =>
+        playerId.Length <= 6 ? playerId[..1] + "***" : playerId[..2] + "***" + playerId[^2..];
 
     /// <summary>After an opt-in: the player's cached view of the source must not show the old state.</summary>
     public void ForgetPlayer(string playerId)

@@ -16,6 +16,7 @@ public static class RestEndpoints
         var v1 = app.MapGroup("/v1").WithTags("Jackpots").AddEndpointFilter<CorsFilter>();
         Get(v1, "/thrillpots/instances/source/{sourceId}/brand/{brandId}", BySourceAsync);
         Get(v1, "/thrillpots/instances/{instanceId}", InstanceAsync);
+        Get(v1, "/thrillpots/instances/{instanceId}/leaderboard", LeaderboardAsync);
         Get(v1, "/thrillpots/sources", SourcesAsync);
         Get(v1, "/currencies", CurrenciesAsync);
     }
@@ -44,6 +45,19 @@ public static class RestEndpoints
         !Guid.TryParse(instanceId, out var id)
             ? Problems.BadRequest("instance_id", "The instance's UUID.")
             : await Answer(async () => Results.Ok(await jackpots.InstanceAsync(id, ct)));
+
+    static async Task<IResult> LeaderboardAsync(string instanceId, string? scope, string? limit, Jackpots jackpots, CancellationToken ct)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (!Guid.TryParse(instanceId, out var id)) errors["instance_id"] = ["The instance's UUID."];
+        scope ??= "lifetime";
+        if (scope is not ("lifetime" or "since_last_win")) errors["scope"] = ["lifetime or since_last_win, or left out (lifetime)."];
+        var n = 10;
+        if (limit is not null && (!int.TryParse(limit, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out n) || n is < 1 or > 100))
+            errors["limit"] = ["1-100, or left out (10)."];
+        if (errors.Count > 0) return Problems.BadRequest(errors);
+        return await Answer(async () => Results.Ok(await jackpots.LeaderboardAsync(id, scope, n, ct)));
+    }
 
     static async Task<IResult> SourcesAsync(string? owner_id, Jackpots jackpots, CancellationToken ct) =>
         !Ids.IsOwner(owner_id)

@@ -10,6 +10,9 @@ public static class AdminEndpoints
         app.MapCurrencyEndpoints();
         app.MapTemplateEndpoints();
         app.MapInstanceEndpoints();
+        Links.LinkEndpoints.MapLinkEndpoints(app);
+        Operations.BoostEndpoints.MapBoostEndpoints(app);
+        Operations.ModelSwitch.MapModelSwitch(app);
         app.MapAuditEndpoints(Access.System);
         return app;
     }

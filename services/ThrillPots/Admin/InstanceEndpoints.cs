@@ -22,7 +22,7 @@ public static class InstanceEndpoints
     };
 
     public sealed record Instantiate(string? TemplateId, string? OwnerId, string? Name, List<string>? AllowedBrands, List<string>? AllowedSources,
-        long? StartTimestamp, long? EndTimestamp);
+        long? StartTimestamp, long? EndTimestamp, string? LinkedInstance = null);
     public sealed record StateChange(string? State);
     public sealed record PotDoc(string Id, decimal Value, decimal ReseedFund, decimal SeedBoost, long Version);
     public sealed record InstanceDoc(Guid Id, Guid TemplateId, string OwnerId, string Name, string Currency, string State,
@@ -73,6 +73,10 @@ public static class InstanceEndpoints
         if (body.StartTimestamp is <= 0) errors["start_timestamp"] = ["A Unix time in milliseconds."];
         if (body.EndTimestamp is { } end && (end <= 0 || body.StartTimestamp is { } start && end <= start))
             errors["end_timestamp"] = ["A Unix time in milliseconds after start_timestamp."];
+        Guid? linked = null;
+        if (body.LinkedInstance is not null)
+            if (Guid.TryParse(body.LinkedInstance, out var l)) linked = l;
+            else errors["linked_instance"] = ["The UUID of the instance whose contributions also go to the new one, or left out."];
         if (errors.Count > 0) return Problems.BadRequest(errors);
         var allowedBrands = body.AllowedBrands!.Distinct().ToArray();
         if (!http.MayActFor(body.OwnerId!)) return TokenValidation.Forbidden($"The caller may not act for '{body.OwnerId}'.");
@@ -91,19 +95,25 @@ public static class InstanceEndpoints
             if (!await OperatorEndpoints.OwnerExistsAsync(c, tx, allowedBrands[i], ct))
                 return Problems.BadRequest($"allowed_brands[{body.AllowedBrands!.IndexOf(allowedBrands[i])}]", $"'{allowedBrands[i]}' is not a registered brand.");
 
+        if (linked is { } from && await Links.LinkEndpoints.CheckLinkedAsync(c, tx, http, from, body.OwnerId!, ct) is { } refusal) return refusal;
+
         var id = Guid.CreateVersion7();
         var state = body.StartTimestamp is { } s && Time.At(s) > DateTime.UtcNow ? Pending : Active;
         const string insert = """
-            insert into instances (id, template_id, owner_id, name, currency, state, allowed_brands, allowed_sources, start_at, end_at)
-            values (@id, @templateId, @ownerId, @name, @currency, @state, @allowedBrands, @allowedSources, @startAt, @endAt)
+            insert into instances (id, template_id, owner_id, name, currency, state, allowed_brands, allowed_sources, start_at, end_at, linked_instance)
+            values (@id, @templateId, @ownerId, @name, @currency, @state, @allowedBrands, @allowedSources, @startAt, @endAt, @linked)
             """;
         await c.ExecuteAsync(new CommandDefinition(insert, new
         {
             id, templateId, ownerId = body.OwnerId, name = body.Name ?? template.Name, currency = template.Currency, state,
             allowedBrands, allowedSources = (body.AllowedSources ?? []).Distinct().ToArray(),
             startAt = body.StartTimestamp is { } st ? Time.At(st) : (DateTime?)null,
-            endAt = body.EndTimestamp is { } en ? Time.At(en) : (DateTime?)null,
+            endAt = body.EndTimestamp is { } en ? Time.At(en) : (DateTime?)null, linked,
         }, tx, cancellationToken: ct));
+        // Spec §16 scenario 1: the new instance is linked TO the given one (contributions to it also go to the new one).
+        if (linked is not null)
+            await c.ExecuteAsync(new CommandDefinition("insert into instance_links (from_instance, to_instance) values (@linked, @id)",
+                new { linked, id }, tx, cancellationToken: ct));
         // The pots at their initial seeds, with the first cycle's hidden MustDrop points drawn and committed.
         var pots = InstanceMath.Initialize(template.Parsed, random, DateTimeOffset.UtcNow);
         const string pot = """

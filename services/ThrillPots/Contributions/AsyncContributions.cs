@@ -21,17 +21,17 @@ public static class AsyncContributions
 
     /// <summary>The request as stored: the token is kept only until the request is applied.</summary>
     public sealed record Stored(TargetKind Kind, string TargetId, string BrandId, string PlayerId, string GameroundId, string? PlayerCountry,
-        string Currency, decimal BaseWager, string? SourceId, string? Token, JsonElement? Metadata)
+        string Currency, decimal BaseWager, string? SourceId, string? Token, JsonElement? Metadata, bool Propagate = false)
     {
         public static Stored From(ContributionRequest r)
         {
             var c = r.Contribution;
             return new(r.Kind, r.TargetId, c.BrandId, c.PlayerId, c.GameroundId, c.PlayerCountry, c.Currency, c.BaseWager, c.SourceId, c.Token,
-                c.MetadataJson is null ? null : JsonDocument.Parse(c.MetadataJson).RootElement.Clone());
+                c.MetadataJson is null ? null : JsonDocument.Parse(c.MetadataJson).RootElement.Clone(), r.Propagate);
         }
 
         public ContributionRequest ToRequest() => new(Kind, TargetId, new Contribution(BrandId, PlayerId, GameroundId, PlayerCountry, Currency,
-            BaseWager, SourceId, Token, Metadata is { } m ? JsonSerializer.Serialize(m) : null));
+            BaseWager, SourceId, Token, Metadata is { } m ? JsonSerializer.Serialize(m) : null), Propagate);
     }
 
     public static void MapAsyncContributionEndpoints(this WebApplication app)

@@ -6,7 +6,7 @@ namespace ThrillPots.Contributions;
 /// linked instances join the main one here). <paramref name="mayActFor"/> is the caller's owner check (done before an
 /// asynchronous request is accepted, so its worker passes everything).
 /// </summary>
-public sealed class ContributionService(Targets targets, ContributionEngine engine, WalletDebits wallets)
+public sealed class ContributionService(Targets targets, ContributionEngine engine, WalletDebits wallets, Links.LinkedInstances links)
 {
     public async Task<IReadOnlyList<ContributionResult>> ContributeAsync(ContributionRequest request, Func<string, bool> mayActFor, CancellationToken ct)
     {
@@ -26,11 +26,29 @@ public sealed class ContributionService(Targets targets, ContributionEngine engi
                     $"Source '{request.TargetId}' of '{c.BrandId}' feeds no jackpot instance that allows the brand and the source.")];
             instanceId = resolved;
         }
-        // A wallet-integrated brand's contribution is paid for first (design.md §6); the others are settled by the operator.
-        if (await wallets.IntegratedAsync(c.BrandId, ct))
-            return [await wallets.ContributeAsync(instanceId, c, debited => engine.SubmitAsync(instanceId, debited), ct)];
-        return [await engine.SubmitAsync(instanceId, c)];
+        var integrated = await wallets.IntegratedAsync(c.BrandId, ct);
+        var main = await OneAsync(instanceId, c, integrated, ct);
+        // A source whose cached instance stopped (a model switch re-points sources at once) is resolved afresh, once.
+        if (request.Kind == TargetKind.Source && main.Reason == Reasons.InstanceNotActive)
+        {
+            targets.Forget(c.BrandId, request.TargetId);
+            if ((await targets.ResolveAsync(c.BrandId, request.TargetId, ct)).Instance is Guid current && current != instanceId)
+                main = await OneAsync(instanceId = current, c, integrated, ct);
+        }
+        // v2 (spec §14.2): then every instance directly linked from the main one, each on its own (one failing does not
+        // stop the others); nothing of them when the main contribution failed.
+        if (!request.Propagate || !main.Succeeded) return [main];
+        var linked = await links.FromAsync(instanceId, ct);
+        if (linked.Length == 0) return [main];
+        return [main, .. await Task.WhenAll(linked.Select(id => OneAsync(id, c, integrated, ct)))];
     }
+
+    /// <summary>
+    /// A wallet-integrated brand's contribution is paid for first (design.md §6), one debit per instance contributed to
+    /// (each its own value and transaction id); the others are settled by the operator.
+    /// </summary>
+    Task<ContributionResult> OneAsync(Guid instanceId, Contribution c, bool integrated, CancellationToken ct) =>
+        integrated ? wallets.ContributeAsync(instanceId, c, debited => engine.SubmitAsync(instanceId, debited), ct) : engine.SubmitAsync(instanceId, c);
 
     /// <summary>
     /// For a batch: contributes concurrently, except that requests with the same target and key (brand, player, game

@@ -6,8 +6,8 @@ namespace ThrillPots.Contributions;
 
 public enum TargetKind { Source, Instance }
 
-/// <summary>A validated request: where it goes and what it contributes.</summary>
-public sealed record ContributionRequest(TargetKind Kind, string TargetId, Contribution Contribution);
+/// <summary>A validated request: where it goes and what it contributes; <see cref="Propagate"/> (v2) also to the linked instances.</summary>
+public sealed record ContributionRequest(TargetKind Kind, string TargetId, Contribution Contribution, bool Propagate = false);
 
 /// <summary>v1 body (spec §13.3): by source (<c>source_id</c>) or directly to an instance (<c>instance_id</c>).</summary>
 public sealed record ContributeV1(string? Token, string? BrandId, string? PlayerId, string? PlayerCountry, string? SourceId, string? InstanceId,
@@ -74,7 +74,7 @@ public static class ContributionRules
         if (body.BetContext is { ValueKind: not (JsonValueKind.Object or JsonValueKind.Null) })
             errors[prefix + "bet_context"] = ["An object, or left out."];
         var target = kind == TargetKind.Instance && Guid.TryParse(body.Target?.Id, out var g) ? g.ToString() : body.Target?.Id;
-        return (errors.Count == 0 ? new ContributionRequest(kind!.Value, target!, c!) : null, errors);
+        return (errors.Count == 0 ? new ContributionRequest(kind!.Value, target!, c!, Propagate: true) : null, errors);
     }
 
     static Contribution? Build(Dictionary<string, string[]> errors, string? brandId, string? playerId, string playerField, string? gameroundId,

@@ -39,6 +39,9 @@ public sealed class Targets(NpgsqlDataSource db)
         return resolution;
     }
 
+    /// <summary>Drops a cached resolution (its instance refused: it may have been switched or re-assigned within the second).</summary>
+    public void Forget(string brandId, string sourceId) => cache.TryRemove((brandId, sourceId), out _);
+
     public static Guid? Choose(IEnumerable<Candidate> candidates, string brandId, string sourceId) =>
         candidates
             .Where(i => i.AllowedBrands.Contains(brandId) && (i.AllowedSources.Length == 0 || i.AllowedSources.Contains(sourceId)))

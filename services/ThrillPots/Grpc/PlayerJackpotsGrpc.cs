@@ -41,6 +41,8 @@ public sealed class PlayerJackpotsGrpc(NpgsqlDataSource db, Targets targets)
         {
             var row = await OptIns.SetAsync(db, instanceId, brandId, playerId, request.PlayerCountry.Length > 0 ? request.PlayerCountry : null,
                 request.OptIn, value, request.Currency, call.CancellationToken);
+            if (request.OptLinked) await OptIns.SetLinkedAsync(db, instanceId, brandId, playerId, request.PlayerCountry.Length > 0 ? request.PlayerCountry : null,
+                request.OptIn, value, request.Currency, call.CancellationToken);
             return ToProto(row);
         }
         catch (OptInException ex)
@@ -120,6 +122,25 @@ public sealed class PlayerJackpotsGrpc(NpgsqlDataSource db, Targets targets)
         var set = CurrencyEndpoints.Effective(defaults, own);
         var reply = new Proto.Currencies { BaseCurrency = set.BaseCurrency, LastUpdated = Time.Ms(own is { } o && o.UpdatedAt > defaults.UpdatedAt ? o.UpdatedAt : defaults.UpdatedAt) };
         foreach (var (code, m) in set.Multipliers) reply.Multipliers[code] = ContributionsGrpc.Format(m);
+        return reply;
+    }
+
+    public async Task<Proto.Leaderboard> GetLeaderboard(Proto.GetLeaderboardRequest request, ServerCallContext call)
+    {
+        if (!Guid.TryParse(request.InstanceId, out var instanceId)) throw Invalid("instance_id: the instance's UUID.");
+        var scope = request.Scope.Length == 0 ? Leaderboards.Lifetime : request.Scope;
+        if (scope is not (Leaderboards.Lifetime or Leaderboards.SinceLastWin)) throw Invalid("scope: \"lifetime\" or \"since_last_win\".");
+        var limit = request.Limit == 0 ? Leaderboards.DefaultLimit : request.Limit;
+        if (limit is < 1 or > Leaderboards.MaxLimit) throw Invalid($"limit: 1-{Leaderboards.MaxLimit}.");
+        await using var c = await db.OpenConnectionAsync(call.CancellationToken);
+        var board = await Leaderboards.LoadAsync(c, instanceId, scope, limit, call.CancellationToken)
+            ?? throw new RpcException(StatusCode.NotFound, $"not_found: No jackpot instance {instanceId}.");
+        var reply = new Proto.Leaderboard { InstanceId = instanceId.ToString(), Scope = scope, Currency = board.Currency, Since = Time.Ms(board.Since) ?? 0 };
+        reply.Entries.AddRange(board.Entries.Select(e => new Proto.LeaderboardEntry
+        {
+            Rank = e.Rank, PlayerId = e.PlayerId, BrandId = e.BrandId, ContributionCount = e.ContributionCount,
+            ContributionValue = ContributionsGrpc.Format(e.ContributionValue), FirstContribution = Time.Ms(e.FirstAt), LastContribution = Time.Ms(e.LastAt),
+        }));
         return reply;
     }
 

@@ -61,6 +61,26 @@ public static class OptIns
         return row;
     }
 
+    /// <summary>
+    /// PlayerOptInRequestV2's opt_linked (spec §10, §16): the same opt-in (or out, with the same value) on every instance
+    /// directly linked from the target, each in its own transaction with its own OptInEvent. An instance that cannot take
+    /// it (not Active or Paused, brand not allowed) is skipped: the player's choice on the target stands either way.
+    /// </summary>
+    public static async Task<IReadOnlyList<OptInRow>> SetLinkedAsync(NpgsqlDataSource db, Guid instanceId, string brandId, string playerId, string? country,
+        bool optIn, decimal? value, string? currency, CancellationToken ct)
+    {
+        Guid[] linked;
+        await using (var c = await db.OpenConnectionAsync(ct))
+            linked = await Links.LinkedInstances.FromAsync(c, instanceId, ct);
+        var rows = new List<OptInRow>();
+        foreach (var id in linked)
+        {
+            try { rows.Add(await SetAsync(db, id, brandId, playerId, country, optIn, value, currency, ct)); }
+            catch (OptInException) { }
+        }
+        return rows;
+    }
+
     public static async Task<OptInRow?> GetAsync(NpgsqlConnection c, Guid instanceId, string brandId, string playerId, CancellationToken ct) =>
         await c.QuerySingleOrDefaultAsync<OptInRow>(new CommandDefinition(
             $"select {Columns} from opt_ins where instance_id = @instanceId and brand_id = @brandId and player_id = @playerId",

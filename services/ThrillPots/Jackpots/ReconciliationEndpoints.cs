@@ -8,13 +8,14 @@ namespace ThrillPots.Jackpots;
 
 /// <summary>
 /// Proves design.md §3's invariant from the ledger alone: per pot, initial seed + Σ pot shares + Σ seed deficits + Σ boosts
-/// − Σ wins paid must equal the stored value + reseed fund + unused boosts; per contribution, value = house share + Σ pot
-/// shares; per win with a community part, player portion + Σ community payouts = win amount. Any difference is reported (and makes <c>balanced</c> false).
+/// + Σ transfers in − Σ transfers out (model switches) − Σ wins paid must equal the stored value + reseed fund + unused boosts;
+/// per contribution, value = house share + Σ pot shares; per win with a community part, player portion + Σ community payouts
+/// = win amount. Any difference is reported (and makes <c>balanced</c> false).
 /// </summary>
 public static class ReconciliationEndpoints
 {
     public sealed record PotReport(string PotId, decimal InitialSeed, decimal Shares, decimal SeedDeficits, decimal Boosts, decimal Wins,
-        decimal Expected, decimal Value, decimal ReseedFund, decimal SeedBoost, decimal Actual, decimal Difference);
+        decimal TransfersIn, decimal TransfersOut, decimal Expected, decimal Value, decimal ReseedFund, decimal SeedBoost, decimal Actual, decimal Difference);
     public sealed record LedgerReport(long Contributions, decimal ContributionValue, decimal HouseShares, decimal PotShares, long UnbalancedRows,
         long Wins, decimal WinAmount);
     public sealed record Report(Guid InstanceId, string OwnerId, bool Balanced, IReadOnlyList<string> Errors, LedgerReport Ledger,
@@ -65,16 +66,36 @@ public static class ReconciliationEndpoints
                 from contributions c cross join lateral unnest(c.pot_shares) with ordinality s(share, ord)
                 where c.instance_id = @id group by s.ord),
             won as (
-                select pot_id, sum(win_amount) as wins, sum(seed_deficit) as deficits from wins where instance_id = @id group by pot_id)
+                select pot_id, sum(win_amount) as wins, sum(seed_deficit) as deficits from wins where instance_id = @id group by pot_id),
+            boosted as (
+                select pot_id, sum(amount) as boosts from seed_boosts where instance_id = @id group by pot_id),
+            moved_in as (
+                select target_pot as pot_id, sum(amount) as amount from pot_transfers where target_instance = @id group by target_pot),
+            moved_out as (
+                select source_pot as pot_id, sum(amount) as amount from pot_transfers where source_instance = @id group by source_pot),
+            expected as (
+                select p.pot_id, p.initial_seed + coalesce(s.total, 0) + coalesce(w.deficits, 0) + coalesce(b.boosts, 0)
+                       + coalesce(mi.amount, 0) - coalesce(mo.amount, 0) - coalesce(w.wins, 0) as amount
+                from pots p
+                left join shares s on s.ord = p.position + 1
+                left join won w on w.pot_id = p.pot_id
+                left join boosted b on b.pot_id = p.pot_id
+                left join moved_in mi on mi.pot_id = p.pot_id
+                left join moved_out mo on mo.pot_id = p.pot_id
+                where p.instance_id = @id)
             select p.pot_id as PotId, p.initial_seed as InitialSeed, coalesce(s.total, 0) as Shares, coalesce(w.deficits, 0) as SeedDeficits,
-                   0::numeric as Boosts, coalesce(w.wins, 0) as Wins,
-                   p.initial_seed + coalesce(s.total, 0) + coalesce(w.deficits, 0) - coalesce(w.wins, 0) as Expected,
+                   coalesce(b.boosts, 0) as Boosts, coalesce(w.wins, 0) as Wins, coalesce(mi.amount, 0) as TransfersIn,
+                   coalesce(mo.amount, 0) as TransfersOut, e.amount as Expected,
                    p.value as Value, p.reseed_fund as ReseedFund, p.seed_boost as SeedBoost,
                    p.value + p.reseed_fund + p.seed_boost as Actual,
-                   p.value + p.reseed_fund + p.seed_boost - (p.initial_seed + coalesce(s.total, 0) + coalesce(w.deficits, 0) - coalesce(w.wins, 0)) as Difference
+                   p.value + p.reseed_fund + p.seed_boost - e.amount as Difference
             from pots p
+            join expected e on e.pot_id = p.pot_id
             left join shares s on s.ord = p.position + 1
             left join won w on w.pot_id = p.pot_id
+            left join boosted b on b.pot_id = p.pot_id
+            left join moved_in mi on mi.pot_id = p.pot_id
+            left join moved_out mo on mo.pot_id = p.pot_id
             where p.instance_id = @id
             order by p.position
             """, new { id }, tx, cancellationToken: ct))).ToList();
