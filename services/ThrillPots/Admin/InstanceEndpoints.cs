@@ -22,7 +22,11 @@ public static class InstanceEndpoints
     };
 
     public sealed record Instantiate(string? TemplateId, string? OwnerId, string? Name, List<string>? AllowedBrands, List<string>? AllowedSources,
-        long? StartTimestamp, long? EndTimestamp);
+        long? StartTimestamp, long? EndTimestamp)
+    {
+        /// <summary>Spec §17: when the instance starts and ends, and its recurring windows (Engine/Schedules).</summary>
+        public Schedule? Schedule { get; init; }
+    }
     public sealed record StateChange(string? State);
     public sealed record PotDoc(string Id, decimal Value, decimal ReseedFund, decimal SeedBoost, long Version);
     public sealed record InstanceDoc(Guid Id, Guid TemplateId, string OwnerId, string Name, string Currency, string State,
@@ -73,6 +77,12 @@ public static class InstanceEndpoints
         if (body.StartTimestamp is <= 0) errors["start_timestamp"] = ["A Unix time in milliseconds."];
         if (body.EndTimestamp is { } end && (end <= 0 || body.StartTimestamp is { } start && end <= start))
             errors["end_timestamp"] = ["A Unix time in milliseconds after start_timestamp."];
+        if (body.Schedule is not null)
+        {
+            foreach (var (field, messages) in Schedules.Validate(body.Schedule)) errors[field] = messages;
+            if (body.StartTimestamp is not null || body.EndTimestamp is not null)
+                errors["schedule"] = ["Give either schedule or start_timestamp/end_timestamp, not both."];
+        }
         if (errors.Count > 0) return Problems.BadRequest(errors);
         var allowedBrands = body.AllowedBrands!.Distinct().ToArray();
         if (!http.MayActFor(body.OwnerId!)) return TokenValidation.Forbidden($"The caller may not act for '{body.OwnerId}'.");
@@ -91,18 +101,24 @@ public static class InstanceEndpoints
             if (!await OperatorEndpoints.OwnerExistsAsync(c, tx, allowedBrands[i], ct))
                 return Problems.BadRequest($"allowed_brands[{body.AllowedBrands!.IndexOf(allowedBrands[i])}]", $"'{allowedBrands[i]}' is not a registered brand.");
 
+        if (template.Parsed.Raffle is { } raffle && Raffles.RaffleMath.Period(raffle).BySchedule && body.Schedule is null)
+            return Problems.BadRequest("schedule", "Required: the raffle's period is \"Schedule\", so its draws follow the instance's schedule.");
+
         var id = Guid.CreateVersion7();
-        var state = body.StartTimestamp is { } s && Time.At(s) > DateTime.UtcNow ? Pending : Active;
+        var startTimestamp = body.Schedule?.TimestampStart ?? body.StartTimestamp;
+        var endTimestamp = body.Schedule?.TimestampEnd ?? body.EndTimestamp;
+        var state = startTimestamp is { } s && Time.At(s) > DateTime.UtcNow ? Pending : Active;
         const string insert = """
-            insert into instances (id, template_id, owner_id, name, currency, state, allowed_brands, allowed_sources, start_at, end_at)
-            values (@id, @templateId, @ownerId, @name, @currency, @state, @allowedBrands, @allowedSources, @startAt, @endAt)
+            insert into instances (id, template_id, owner_id, name, currency, state, allowed_brands, allowed_sources, start_at, end_at, schedule)
+            values (@id, @templateId, @ownerId, @name, @currency, @state, @allowedBrands, @allowedSources, @startAt, @endAt, cast(@schedule as jsonb))
             """;
         await c.ExecuteAsync(new CommandDefinition(insert, new
         {
             id, templateId, ownerId = body.OwnerId, name = body.Name ?? template.Name, currency = template.Currency, state,
             allowedBrands, allowedSources = (body.AllowedSources ?? []).Distinct().ToArray(),
-            startAt = body.StartTimestamp is { } st ? Time.At(st) : (DateTime?)null,
-            endAt = body.EndTimestamp is { } en ? Time.At(en) : (DateTime?)null,
+            startAt = startTimestamp is { } st ? Time.At(st) : (DateTime?)null,
+            endAt = endTimestamp is { } en ? Time.At(en) : (DateTime?)null,
+            schedule = body.Schedule is null ? null : System.Text.Json.JsonSerializer.Serialize(body.Schedule, Audit.Json),
         }, tx, cancellationToken: ct));
         // The pots at their initial seeds, with the first cycle's hidden MustDrop points drawn and committed.
         var pots = InstanceMath.Initialize(template.Parsed, random, DateTimeOffset.UtcNow);

@@ -8,7 +8,7 @@ namespace ThrillPots.Jackpots;
 
 /// <summary>
 /// Proves design.md §3's invariant from the ledger alone: per pot, initial seed + Σ pot shares + Σ seed deficits + Σ boosts
-/// − Σ wins paid must equal the stored value + reseed fund + unused boosts; per contribution, value = house share + Σ pot
+/// − Σ wins paid (raffle prizes counted with the wins) must equal the stored value + reseed fund + unused boosts; per contribution, value = house share + Σ pot
 /// shares. Any difference is reported (and makes <c>balanced</c> false).
 /// </summary>
 public static class ReconciliationEndpoints
@@ -65,7 +65,12 @@ public static class ReconciliationEndpoints
                 from contributions c cross join lateral unnest(c.pot_shares) with ordinality s(share, ord)
                 where c.instance_id = @id group by s.ord),
             won as (
-                select pot_id, sum(win_amount) as wins, sum(seed_deficit) as deficits from wins where instance_id = @id group by pot_id)
+                -- raffle prizes leave the pot like wins (money out, no seed deficit)
+                select pot_id, sum(win_amount) as wins, sum(seed_deficit) as deficits from (
+                    select pot_id, win_amount, seed_deficit from wins where instance_id = @id
+                    union all
+                    select pot_id, amount, 0 from payouts where instance_id = @id and kind = 'raffle') x
+                group by pot_id)
             select p.pot_id as PotId, p.initial_seed as InitialSeed, coalesce(s.total, 0) as Shares, coalesce(w.deficits, 0) as SeedDeficits,
                    0::numeric as Boosts, coalesce(w.wins, 0) as Wins,
                    p.initial_seed + coalesce(s.total, 0) + coalesce(w.deficits, 0) - coalesce(w.wins, 0) as Expected,
