@@ -28,6 +28,7 @@ public sealed class Events : IAsyncDisposable
             bus.AddConsumer<Recorder<JackpotWon>>();
             bus.AddConsumer<Recorder<JackpotUpdated>>();
             bus.AddConsumer<Recorder<OptInChanged>>();
+            bus.AddConsumer<Recorder<RaffleWon>>();
             bus.UsingRabbitMq((context, rabbit) =>
             {
                 rabbit.Host(new Uri(TestEnvironment.RabbitMq));
