@@ -93,11 +93,12 @@ static class RaffleWriter
                 conn.Execute(new CommandDefinition("""
                     insert into payouts (id, kind, instance_id, pot_id, draw_id, batch_id, brand_id, player_id, jackpot_currency, amount,
                         player_currency, player_amount, detail, win_withheld, created_at)
-                    values (@payoutId, 'raffle', @Id, @PotId, @drawId, @batchId, @BrandId, @PlayerId, @Currency, @Prize, @currency, @playerAmount,
+                    values (@payoutId, 'raffle', @Id, @PotId, @drawId, @batchId, @BrandId, @PlayerId, @jackpotCurrency, @Prize, @playerCurrency, @playerAmount,
                         cast(@detail as jsonb), @withheld, @at)
                     """, new
                 {
-                    payoutId, raffle.Id, pot.PotId, drawId, batchId, place.BrandId, place.PlayerId, raffle.Currency, place.Prize, currency, playerAmount,
+                    payoutId, raffle.Id, pot.PotId, drawId, batchId, place.BrandId, place.PlayerId, jackpotCurrency = raffle.Currency, place.Prize,
+                    playerCurrency = currency, playerAmount,
                     detail = JsonSerializer.Serialize(new { place = place.Place, tickets = place.Tickets, total_tickets = total }), withheld = !integrated,
                     at = now.UtcDateTime,
                 }, tx));
@@ -161,9 +162,9 @@ static class RaffleWriter
         var start = Time.At(period.Start);
         var end = Time.At(period.End);
         conn.Execute(new CommandDefinition("""
-            insert into raffle_draws (id, instance_id, pot_id, period_start, period_end) values (@id, @Id, @potId, @start, @end)
+            insert into raffle_draws (id, instance_id, pot_id, period_start, period_end) values (@drawId, @instanceId, @potId, @start, @end)
             on conflict (instance_id, period_start) do nothing
-            """, new { id = Guid.CreateVersion7(), raffle.Id, potId, start, end }, tx));
+            """, new { drawId = Guid.CreateVersion7(), instanceId = raffle.Id, potId, start, end }, tx));
         var players = costs.Select(c => (c.BrandId, c.PlayerId)).Distinct().ToList();
         var accounts = conn.Query<(string BrandId, string PlayerId, long Tickets, decimal Accumulated, decimal Total)>(new CommandDefinition("""
             select t.brand_id, t.player_id, t.ticket_count, t.accumulated_cost, t.total_cost
