@@ -464,7 +464,8 @@ public static class Sockets
             var errors = new List<string>();
             if (playerId is null) errors.Add("player_id: required");
             if (brandKey is null) errors.Add("brand_id: required");
-            if (instance is not null && !Guid.TryParse(instance, out _)) errors.Add("instance_id: the raffle's UUID, or left out");
+            var given = body.TryGetProperty("instance_id", out var i) && i.ValueKind != JsonValueKind.Null;
+            if (given && (instance is null || !Guid.TryParse(instance, out _))) errors.Add("instance_id: the raffle's UUID, or left out");
             if (errors.Count > 0)
             {
                 Error(name, "invalid_request", string.Join("; ", errors) + ".", requestId);
