@@ -98,6 +98,7 @@ public class SchedulingTests
         Assert.That(doc.GetProperty("state").GetString(), Is.EqualTo("Pending"));
         Assert.That(doc.GetProperty("start_timestamp").GetInt64(), Is.EqualTo(start));
         Assert.That(doc.GetProperty("end_timestamp").GetInt64(), Is.EqualTo(start + 3000));
+        Assert.That(doc.GetProperty("schedule").GetProperty("timestamp_start").GetInt64(), Is.EqualTo(start), "the schedule is shown as stored");
         var pending = (await Jackpots.ContributeAsync(Jackpots.Body(instance))).ExpectProblem(HttpStatusCode.Conflict).Json;
         Assert.That(pending.GetProperty("reason").GetString(), Is.EqualTo("instance_not_active"));
 

@@ -91,6 +91,9 @@ public class ScheduleTests
             var expected = ReferenceWindows(s);
             var actual = Schedules.Windows(s, s.TimestampStart!.Value - 1).ToList();
             Assert.That(actual, Is.EqualTo(expected), $"schedule #{n}: no window lost, none invented, touching ones joined");
+            foreach (var w in expected)
+                foreach (var t in new[] { w.Start, (w.Start + w.End) / 2, w.End - 1 })
+                    Assert.That(Schedules.WindowAt(s, t), Is.EqualTo(w), $"schedule #{n}: the stretch around {t}, with its true start");
         }
     }
 
@@ -162,6 +165,16 @@ public class ScheduleTests
         var weekly = new Schedule(day, day + 30 * Day, [new RecurrenceRule(new Frequency(null, new WeeklyRule(["Friday"], all)), 2)]);
         Assert.That(Schedules.Evaluate(weekly, day).NextOpenAt, Is.EqualTo(midnight + 2 * Day));
         Assert.That(Schedules.Evaluate(weekly, midnight + 2 * Day + 3_600_001).NextOpenAt, Is.EqualTo(midnight + 16 * Day));
+    }
+
+    [Test]
+    public void A_stretch_of_many_days_is_one_window_wherever_it_is_looked_at()
+    {
+        var day = new DateTimeOffset(2025, 3, 1, 0, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds();
+        var s = new Schedule(day + 5000, day + 40 * Day, [new RecurrenceRule(new Frequency(new DailyRule([[T(0), T(86_399)]]), null), 1)]);
+        foreach (var t in new[] { day + 5000, day + 3 * Day, day + 39 * Day + 7 })
+            Assert.That(Schedules.WindowAt(s, t), Is.EqualTo((day + 5000, day + 40 * Day)));
+        Assert.That(Schedules.WindowAt(s, day + 40 * Day), Is.Null);
     }
 
     [Test]

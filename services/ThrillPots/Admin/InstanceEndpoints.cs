@@ -31,16 +31,21 @@ public static class InstanceEndpoints
     public sealed record PotDoc(string Id, decimal Value, decimal ReseedFund, decimal SeedBoost, long Version);
     public sealed record InstanceDoc(Guid Id, Guid TemplateId, string OwnerId, string Name, string Currency, string State,
         IReadOnlyList<string> AllowedBrands, IReadOnlyList<string> AllowedSources, long? StartTimestamp, long? EndTimestamp,
-        Guid? LinkedInstance, int Version, long CreatedTimestamp, long UpdatedTimestamp, IReadOnlyList<PotDoc> Pots);
+        Guid? LinkedInstance, int Version, long CreatedTimestamp, long UpdatedTimestamp, IReadOnlyList<PotDoc> Pots)
+    {
+        public Schedule? Schedule { get; init; }
+    }
 
     sealed record Row(Guid Id, Guid TemplateId, string OwnerId, string Name, string Currency, string State, string[] AllowedBrands,
-        string[] AllowedSources, DateTime? StartAt, DateTime? EndAt, Guid? LinkedInstance, int Version, DateTime CreatedAt, DateTime UpdatedAt);
+        string[] AllowedSources, DateTime? StartAt, DateTime? EndAt, Guid? LinkedInstance, int Version, DateTime CreatedAt, DateTime UpdatedAt,
+        string? ScheduleJson);
     sealed record PotRow(Guid InstanceId, string PotId, decimal Value, decimal ReseedFund, decimal SeedBoost, long Version);
 
     const string Select = """
         select id as Id, template_id as TemplateId, owner_id as OwnerId, name as Name, currency as Currency, state as State,
                allowed_brands as AllowedBrands, allowed_sources as AllowedSources, start_at as StartAt, end_at as EndAt,
-               linked_instance as LinkedInstance, version as Version, created_at as CreatedAt, updated_at as UpdatedAt
+               linked_instance as LinkedInstance, version as Version, created_at as CreatedAt, updated_at as UpdatedAt,
+               schedule::text as ScheduleJson
         from instances
         """;
     const string SelectPots = """
@@ -193,5 +198,8 @@ public static class InstanceEndpoints
     static InstanceDoc Doc(Row r, IEnumerable<PotRow> pots) =>
         new(r.Id, r.TemplateId, r.OwnerId, r.Name, r.Currency, r.State, r.AllowedBrands, r.AllowedSources, Time.Ms(r.StartAt), Time.Ms(r.EndAt),
             r.LinkedInstance, r.Version, Time.Ms(r.CreatedAt), Time.Ms(r.UpdatedAt),
-            [.. pots.Select(p => new PotDoc(p.PotId, p.Value, p.ReseedFund, p.SeedBoost, p.Version))]);
+            [.. pots.Select(p => new PotDoc(p.PotId, p.Value, p.ReseedFund, p.SeedBoost, p.Version))])
+        {
+            Schedule = r.ScheduleJson is null ? null : System.Text.Json.JsonSerializer.Deserialize<Schedule>(r.ScheduleJson, Audit.Json),
+        };
 }

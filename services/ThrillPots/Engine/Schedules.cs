@@ -139,12 +139,30 @@ public static class Schedules
 
     public static bool IsOpen(Schedule s, long t) => Evaluate(s, t).Open;
 
-    /// <summary>The open stretch containing <paramref name="t"/>, if any.</summary>
+    /// <summary>
+    /// The open stretch containing <paramref name="t"/>, if any, with its true start (a raffle period's key): the scan goes
+    /// back, doubling, until it starts before the stretch does.
+    /// </summary>
     public static (long Start, long End)? WindowAt(Schedule s, long t)
     {
-        foreach (var w in Windows(s, t))
-            return w.Start <= t ? w : null;
-        return null;
+        for (var back = 0L; ; back = back == 0 ? Day : back * 2)
+        {
+            var from = t - back;
+            (long Start, long End)? found = null;
+            foreach (var w in Windows(s, from))
+            {
+                if (w.Start > t) break;
+                if (w.End > t)
+                {
+                    found = w;
+                    break;
+                }
+            }
+            if (found is not { } stretch) return null;
+            var scanStart = (FloorDiv(from, Day) - 1) * Day;
+            if (stretch.Start > scanStart || stretch.Start <= (s.TimestampStart ?? long.MinValue) || (s.RecurrenceRules?.Count ?? 0) == 0)
+                return stretch;
+        }
     }
 
     /// <summary>

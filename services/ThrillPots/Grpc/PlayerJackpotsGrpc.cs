@@ -176,7 +176,8 @@ public sealed class PlayerJackpotsGrpc(NpgsqlDataSource db, Targets targets)
     {
         var p = new Proto.Instance
         {
-            InstanceId = v.Id.ToString(), TemplateId = v.TemplateId.ToString(), Name = v.Name, OwnerId = v.OwnerId, State = v.State,
+            InstanceId = v.Id.ToString(), TemplateId = v.TemplateId.ToString(), Name = v.Name, OwnerId = v.OwnerId,
+            State = Schedules.Status(v.State, v.Schedule, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()),
             Currency = v.Currency, OptInRequired = v.OptInRequired, JackpotType = v.JackpotType, TimestampStart = v.TimestampStart ?? 0,
             TimestampEnd = v.TimestampEnd ?? 0, LastUpdated = v.LastUpdated, DefaultContributionValue = ContributionsGrpc.Format(v.DefaultContributionValue),
         };
