@@ -285,6 +285,59 @@ public class RaffleTests
     }
 
     [Test]
+    public async Task A_recurring_raffle_draws_each_schedule_window_and_refuses_between_them()
+    {
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var second = (int)(now % 86_400_000 / 1000);
+        Assume.That(second, Is.InRange(0, 86_399 - 60), "too close to midnight UTC for windows of today");
+        var midnight = now / 86_400_000 * 86_400_000;
+        object T(int s) => new { hour = s / 3600, minute = s / 60 % 60, sec = s % 60 };
+        // Two windows of three seconds: [s+2, s+5) and [s+8, s+11).
+        var (w1, w2) = (second + 2, second + 8);
+        var raffle = await SchedulingTests.InstantiateAsync(new
+        {
+            timestamp_start = midnight, timestamp_end = midnight + 86_400_000,
+            recurrence_rules = new[] { new { frequency = new { Daily = new { hours = new[] { new[] { T(w1), T(w1 + 2) }, new[] { T(w2), T(w2 + 2) } } } }, interval = 1 } },
+        }, Template("\"Schedule\"", prizes: "[1]"));
+        var (p1, p2) = (Fixtures.Unique("p"), Fixtures.Unique("p"));
+
+        async Task InWindowAsync(string player, long opens)
+        {
+            var early = await Jackpots.ContributeAsync(Jackpots.Body(raffle, player: player));
+            if (early.Status != HttpStatusCode.OK)
+            {
+                Assert.That(early.Json.GetProperty("reason").GetString(), Is.EqualTo("outside_schedule"));
+                Assert.That(early.Json.GetProperty("next_open_timestamp").GetInt64(), Is.EqualTo(opens));
+            }
+            await Eventually.TrueAsync(async () => (await Jackpots.ContributeAsync(Jackpots.Body(raffle, player: player))).Status == HttpStatusCode.OK,
+                TimeSpan.FromSeconds(15), "the window to open");
+            if (early.Status != HttpStatusCode.OK) await ContributeAsync(raffle, player, 1);
+        }
+        await InWindowAsync(p1, midnight + w1 * 1000L);
+        // Between the windows (no contribution of p2 may land in the first: it would take part in its draw).
+        await Eventually.TrueAsync(() => Task.FromResult(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() >= midnight + (w1 + 3) * 1000L),
+            TimeSpan.FromSeconds(10), "the first window's end");
+        var between = await Jackpots.ContributeAsync(Jackpots.Body(raffle, player: p2));
+        Assert.That(between.Status, Is.EqualTo(HttpStatusCode.Conflict), between.Text);
+        Assert.That(between.Json.GetProperty("next_open_timestamp").GetInt64(), Is.EqualTo(midnight + w2 * 1000L));
+        await InWindowAsync(p2, midnight + w2 * 1000L);
+
+        var draws = await Eventually.ValueAsync(async () => (await DrawsAsync(raffle)) is { Count: 2 } all && all.All(d => d.Status == "drawn") ? all : null,
+            TimeSpan.FromSeconds(20), "both windows drawn");
+        Assert.That(draws.Select(d => (new DateTimeOffset(d.PeriodStart, TimeSpan.Zero).ToUnixTimeMilliseconds(),
+            new DateTimeOffset(d.PeriodEnd, TimeSpan.Zero).ToUnixTimeMilliseconds())), Is.EqualTo(new[]
+        {
+            (midnight + w1 * 1000L, midnight + (w1 + 3) * 1000L), (midnight + w2 * 1000L, midnight + (w2 + 3) * 1000L),
+        }));
+        var payouts = await PayoutsAsync(raffle);
+        Assert.That(payouts.OrderBy(p => draws.FindIndex(d => d.Id == p.DrawId)).Select(p => p.PlayerId), Is.EqualTo(new[] { p1, p2 }),
+            "each window's only ticket holder wins it");
+        Assert.That(payouts.Select(p => p.Amount), Is.EqualTo(draws.Select(d => d.Pool!.Value)), "prize [1]: the whole pool (whole cents here)");
+        var report = await Jackpots.ReconcileAsync(raffle);
+        Assert.That(report.GetProperty("balanced").GetBoolean(), Is.True, report.ToString());
+    }
+
+    [Test]
     public async Task A_period_without_tickets_is_not_drawn_and_its_pool_carries_over()
     {
         var raffle = await SchedulingTests.InstantiateAsync(null, Template("""{"Seconds": 1}""", price: 100m));
