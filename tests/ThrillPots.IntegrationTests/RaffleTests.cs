@@ -292,12 +292,12 @@ public class RaffleTests
         Assume.That(second, Is.InRange(0, 86_399 - 60), "too close to midnight UTC for windows of today");
         var midnight = now / 86_400_000 * 86_400_000;
         object T(int s) => new { hour = s / 3600, minute = s / 60 % 60, sec = s % 60 };
-        // Two windows of three seconds: [s+2, s+5) and [s+8, s+11).
-        var (w1, w2) = (second + 2, second + 8);
+        // Two windows of four seconds: [s+3, s+7) and [s+10, s+14).
+        var (w1, w2) = (second + 3, second + 10);
         var raffle = await SchedulingTests.InstantiateAsync(new
         {
             timestamp_start = midnight, timestamp_end = midnight + 86_400_000,
-            recurrence_rules = new[] { new { frequency = new { Daily = new { hours = new[] { new[] { T(w1), T(w1 + 2) }, new[] { T(w2), T(w2 + 2) } } } }, interval = 1 } },
+            recurrence_rules = new[] { new { frequency = new { Daily = new { hours = new[] { new[] { T(w1), T(w1 + 3) }, new[] { T(w2), T(w2 + 3) } } } }, interval = 1 } },
         }, Template("\"Schedule\"", prizes: "[1]"));
         var (p1, p2) = (Fixtures.Unique("p"), Fixtures.Unique("p"));
 
@@ -315,8 +315,8 @@ public class RaffleTests
         }
         await InWindowAsync(p1, midnight + w1 * 1000L);
         // Between the windows (no contribution of p2 may land in the first: it would take part in its draw).
-        await Eventually.TrueAsync(() => Task.FromResult(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() >= midnight + (w1 + 3) * 1000L),
-            TimeSpan.FromSeconds(10), "the first window's end");
+        await Eventually.TrueAsync(() => Task.FromResult(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() >= midnight + (w1 + 4) * 1000L),
+            TimeSpan.FromSeconds(15), "the first window's end");
         var between = await Jackpots.ContributeAsync(Jackpots.Body(raffle, player: p2));
         Assert.That(between.Status, Is.EqualTo(HttpStatusCode.Conflict), between.Text);
         Assert.That(between.Json.GetProperty("next_open_timestamp").GetInt64(), Is.EqualTo(midnight + w2 * 1000L));
@@ -327,7 +327,7 @@ public class RaffleTests
         Assert.That(draws.Select(d => (new DateTimeOffset(d.PeriodStart, TimeSpan.Zero).ToUnixTimeMilliseconds(),
             new DateTimeOffset(d.PeriodEnd, TimeSpan.Zero).ToUnixTimeMilliseconds())), Is.EqualTo(new[]
         {
-            (midnight + w1 * 1000L, midnight + (w1 + 3) * 1000L), (midnight + w2 * 1000L, midnight + (w2 + 3) * 1000L),
+            (midnight + w1 * 1000L, midnight + (w1 + 4) * 1000L), (midnight + w2 * 1000L, midnight + (w2 + 4) * 1000L),
         }));
         var payouts = await PayoutsAsync(raffle);
         Assert.That(payouts.OrderBy(p => draws.FindIndex(d => d.Id == p.DrawId)).Select(p => p.PlayerId), Is.EqualTo(new[] { p1, p2 }),

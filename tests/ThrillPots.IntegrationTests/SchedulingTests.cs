@@ -76,7 +76,7 @@ public class SchedulingTests
     public async Task A_window_opening_in_a_few_seconds_refuses_until_then_and_accepts_after()
     {
         var (midnight, second) = Today();
-        var opens = second + 3;
+        var opens = second + 5;
         var instance = await InstantiateAsync(DailySchedule(midnight, midnight + Day, (opens, opens + 120)));
         var refused = (await Jackpots.ContributeAsync(Jackpots.Body(instance))).ExpectProblem(HttpStatusCode.Conflict).Json;
         Assert.That(refused.GetProperty("next_open_timestamp").GetInt64(), Is.EqualTo(midnight + opens * 1000L));
