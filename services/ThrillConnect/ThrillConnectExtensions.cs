@@ -21,6 +21,7 @@ public static class ThrillConnectExtensions
         bus.AddConsumer<JackpotUpdatedConsumer>().Endpoint(PerReplica);
         bus.AddConsumer<JackpotWonConsumer>().Endpoint(PerReplica);
         bus.AddConsumer<OptInChangedConsumer>().Endpoint(PerReplica);
+        bus.AddConsumer<RaffleWonConsumer>().Endpoint(PerReplica);
     }
 
     public static WebApplicationBuilder AddThrillConnect(this WebApplicationBuilder builder)

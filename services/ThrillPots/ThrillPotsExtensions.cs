@@ -1,8 +1,10 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using ThrillPots.Admin;
 using ThrillPots.Contributions;
 using ThrillPots.Engine;
 using ThrillPots.Grpc;
 using ThrillPots.Jackpots;
+using ThrillPots.Raffles;
 using ThrillPots.Webhooks;
 using ThrillSuite.Grpc;
 using ThrillSuite.ServiceDefaults.Secrets;
@@ -18,6 +20,8 @@ public static class ThrillPotsExtensions
         services.AddOptions<TickerOptions>().BindConfiguration("Ticker");
         // Production draws come from the operating system's CSPRNG (design.md §4).
         services.AddSingleton<IRandomSource>(CryptoRandomSource.Instance);
+        // The writers' clock (raffle periods, schedule windows); tests of pure logic use their own.
+        services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<ContributionEngine>();
         services.AddSingleton<Targets>();
         services.AddSingleton<Links.LinkedInstances>();
@@ -49,6 +53,7 @@ public static class ThrillPotsExtensions
         app.MapWebhookEndpoints();
         app.MapReconciliationEndpoints();
         app.MapWinEndpoints();
+        app.MapRaffleTicketEndpoints();
         return app;
     }
 }

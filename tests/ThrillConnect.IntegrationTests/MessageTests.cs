@@ -52,8 +52,8 @@ public class MessageTests
         "PlayerOptInRequest", "invalid_request")]
     [TestCase("""{"PlayerOptInRequestV2": {"target": "src", "operator_id": "cna", "player": {"id": "p", "brand_id": "a1"}, "opt_in": true}}""",
         "PlayerOptInRequestV2", "invalid_request")]
-    [TestCase("""{"PlayerRaffleTicketsRequest": {"player_id": "p", "instance_id": "01a2358e-c331-7bb6-8dc4-7b2c585a52a1", "brand_id": "cna:a1"}}""",
-        "PlayerRaffleTicketsRequest", "not_supported")]
+    [TestCase("""{"PlayerRaffleTicketsRequest": {"player_id": "p", "instance_id": 7, "brand_id": "cna:a1"}}""",
+        "PlayerRaffleTicketsRequest", "invalid_request")]
     public async Task A_request_with_wrong_types_is_an_error_named_after_the_request(string text, string name, string code)
     {
         await using var ws = await PlayerAsync();

@@ -105,7 +105,7 @@ public class SubscriptionTests
         await ws.SeenAsync(f => f.Is("JackpotUpdate", instance), "the instance's snapshot once tickers are subscribed");
     }
 
-    [TestCase("""{"SubscribeRequest": {"events": [{"source": "thrillpots", "event_type": "RaffleWinEvent"}]}}""")]
+    [TestCase("""{"SubscribeRequest": {"events": [{"source": "thrillpots", "event_type": "RaffleWon"}]}}""")]
     [TestCase("""{"SubscribeRequest": {"events": [{"source": "thrillgate", "event_type": "*"}]}}""")]
     [TestCase("""{"SubscribeRequest": {"events": [{"source": "thrillpots"}]}}""")]
     [TestCase("""{"SubscribeRequest": {"events": []}}""")]

@@ -29,6 +29,7 @@ public sealed class Events : IAsyncDisposable
             bus.AddConsumer<Recorder<JackpotUpdated>>();
             bus.AddConsumer<Recorder<OptInChanged>>();
             bus.AddConsumer<Recorder<ThrillSuite.Contracts.Gate.CommunityPayoutError>>();
+            bus.AddConsumer<Recorder<RaffleWon>>();
             bus.UsingRabbitMq((context, rabbit) =>
             {
                 rabbit.Host(new Uri(TestEnvironment.RabbitMq));

@@ -19,6 +19,7 @@ public static class EventKinds
         Kind<JackpotWon>(JackpotWon.EventType, e => Owner(e.BrandId)),
         Kind<OptInChanged>(OptInChanged.EventType, e => Owner(e.PlayerBrandId)),
         Kind<JackpotUpdated>(JackpotUpdated.EventType, e => Owner(e.OwnerId)),
+        Kind<RaffleWon>(RaffleWon.EventType, e => Owner(e.BrandId)),
         Kind<WinCredited>(nameof(WinCredited), e => Owner(e.BrandId)),
         Kind<WinCreditPending>(nameof(WinCreditPending), e => Owner(e.BrandId)),
         Kind<WinCreditFailed>(nameof(WinCreditFailed), e => Owner(e.BrandId)),

@@ -47,6 +47,7 @@ public sealed class Hub(Jackpots jackpots, ILogger<Hub> logger)
     readonly ConcurrentDictionary<Guid, Connection> services = new();
     readonly ConcurrentDictionary<Guid, JackpotUpdated> latest = new();
     readonly ConcurrentDictionary<Guid, byte> recentWins = new();
+    readonly ConcurrentDictionary<(Guid, string), byte> recentDraws = new();
 
     public int Count => services.Count + players.Values.Sum(p => p.Count);
 
@@ -124,6 +125,20 @@ public sealed class Hub(Jackpots jackpots, ILogger<Hub> logger)
                 if (c.PlayerId == o.PlayerId && c.Wants(Source, "OptInEvent")) c.Enqueue(frame);
         foreach (var c in services.Values)
             if (c.Wants(Source, "OptInEvent") && c.MayRead(o.PlayerBrandId)) c.Enqueue(frame);
+    }
+
+    /// <summary>A raffle draw: to the players of the winners' brand and to the services that may read it (spec §18.1 RaffleWinEvent).</summary>
+    public void Publish(RaffleWon r)
+    {
+        // A re-published draw (outbox after a crash) is shown once.
+        if (!recentDraws.TryAdd((r.DrawId, r.BrandId), 0)) return;
+        if (recentDraws.Count > 10_000) recentDraws.Clear();
+        var frame = Frame("RaffleWinEvent", Operator(r.BrandId), Brand(r.BrandId), null, RaffleWinData.Of(r));
+        if (players.TryGetValue(r.BrandId, out var connections))
+            foreach (var c in connections.Values)
+                if (c.Wants(Source, "RaffleWinEvent")) c.Enqueue(frame);
+        foreach (var c in services.Values)
+            if (c.Wants(Source, "RaffleWinEvent") && c.MayRead(r.BrandId)) c.Enqueue(frame);
     }
 
     /// <summary>After a subscription that covers JackpotUpdate: the instances it may see, at once.</summary>

@@ -326,17 +326,17 @@ public static class Sockets
                         await OptInAsync(request.Name, body, requestId, ct);
                         break;
                     case "PlayerRaffleTicketsRequest":
-                        Error(request.Name, "not_supported", "Raffle tickets are not served by this ThrillConnect yet.", requestId);
+                        await RaffleTicketsAsync(request.Name, body, requestId, ct);
                         break;
                     default:
                         Error("InvalidMessage", "unknown_message",
-                            $"Unknown request '{Truncate(request.Name, 64)}': SubscribeRequest, PlayerOptInRequest, PlayerOptInRequestV2.", requestId);
+                            $"Unknown request '{Truncate(request.Name, 64)}': SubscribeRequest, PlayerOptInRequest, PlayerOptInRequestV2, PlayerRaffleTicketsRequest.", requestId);
                         break;
                 }
             }
         }
 
-        static readonly HashSet<string> EventTypes = ["*", "JackpotUpdate", "WinEvent", "OptInEvent"];
+        static readonly HashSet<string> EventTypes = ["*", "JackpotUpdate", "WinEvent", "OptInEvent", "RaffleWinEvent"];
 
         async Task SubscribeAsync(JsonElement body)
         {
@@ -350,12 +350,12 @@ public static class Sockets
             {
                 if (e.ValueKind != JsonValueKind.Object || Text(e, "source") is not { } source || Text(e, "event_type") is not { } type)
                 {
-                    Error("SubscribeRequest", "invalid_request", "events[]: { \"source\": \"thrillpots\", \"event_type\": \"*\" | \"JackpotUpdate\" | \"WinEvent\" | \"OptInEvent\" }.", null);
+                    Error("SubscribeRequest", "invalid_request", "events[]: { \"source\": \"thrillpots\", \"event_type\": \"*\" | \"JackpotUpdate\" | \"WinEvent\" | \"OptInEvent\" | \"RaffleWinEvent\" }.", null);
                     return;
                 }
                 if (source != Hub.Source || !EventTypes.Contains(type))
                 {
-                    Error("SubscribeRequest", "invalid_request", $"Unknown event {Truncate(source, 32)}/{Truncate(type, 32)}: source thrillpots, event_type *, JackpotUpdate, WinEvent or OptInEvent.", null);
+                    Error("SubscribeRequest", "invalid_request", $"Unknown event {Truncate(source, 32)}/{Truncate(type, 32)}: source thrillpots, event_type *, JackpotUpdate, WinEvent, OptInEvent or RaffleWinEvent.", null);
                     return;
                 }
                 wanted.Add((source, type));
@@ -448,6 +448,53 @@ public static class Sockets
                 Error(name, code, message, requestId);
             }
         }
+
+        /// <summary>Spec §9: {"PlayerRaffleTicketsRequest": {player_id, instance_id, brand_id}} → PlayerRaffleTicketResponse, the
+        /// connection's own player only; without instance_id, every Active raffle.</summary>
+        async Task RaffleTicketsAsync(string name, JsonElement body, string? requestId, CancellationToken ct)
+        {
+            if (c.Kind != ConnectionKind.Player)
+            {
+                Error(name, "forbidden", "Raffle tickets are asked on a player connection.", requestId);
+                return;
+            }
+            var playerId = Text(body, "player_id");
+            var brandKey = Text(body, "brand_id");
+            var instance = Text(body, "instance_id");
+            var errors = new List<string>();
+            if (playerId is null) errors.Add("player_id: required");
+            if (brandKey is null) errors.Add("brand_id: required");
+            var given = body.TryGetProperty("instance_id", out var i) && i.ValueKind != JsonValueKind.Null;
+            if (given && (instance is null || !Guid.TryParse(instance, out _))) errors.Add("instance_id: the raffle's UUID, or left out");
+            if (errors.Count > 0)
+            {
+                Error(name, "invalid_request", string.Join("; ", errors) + ".", requestId);
+                return;
+            }
+            if (playerId != c.PlayerId || brandKey != c.BrandKey)
+            {
+                Error(name, "forbidden", "A connection reads only its own player's tickets of its own brand.", requestId);
+                return;
+            }
+            try
+            {
+                var list = await jackpots.Client.UnaryAsync<Proto.RaffleTicketList>(RaffleTicketsMethod, new Proto.GetRaffleTicketsRequest
+                {
+                    BrandId = brandKey, PlayerId = playerId, InstanceId = instance ?? "",
+                }, CallOptions.WithTimeout(TimeSpan.FromSeconds(10), ct: ct));
+                c.Enqueue(Hub.Reply(c, "Message", "PlayerRaffleTicketResponse", new RaffleTicketsResponse(
+                    [.. list.Tickets.Select(t => new RaffleTicketData(Guid.Parse(t.InstanceId), t.BrandId, t.PlayerId, t.ExtPlayerId, t.TicketCount,
+                        t.AccumulatedCost, t.TimestampStart, t.TimestampEnd))], requestId)));
+            }
+            catch (RpcException ex)
+            {
+                Error(name, ex.StatusCode == StatusCode.InvalidArgument ? "invalid_request" : "unavailable",
+                    ex.StatusCode == StatusCode.InvalidArgument ? ex.Status.Detail : "The tickets could not be read now; try again.", requestId);
+            }
+        }
+
+        static readonly Google.Protobuf.Reflection.MethodDescriptor RaffleTicketsMethod = Proto.PotsReflection.Descriptor
+            .FindTypeByName<Google.Protobuf.Reflection.ServiceDescriptor>("PlayerJackpots").FindMethodByName("GetRaffleTickets");
 
         void Error(string name, string code, string message, string? requestId) =>
             c.Enqueue(Hub.Reply(c, "Error", name, new ErrorData(code, message, requestId)));

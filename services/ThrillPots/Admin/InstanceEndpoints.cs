@@ -22,21 +22,30 @@ public static class InstanceEndpoints
     };
 
     public sealed record Instantiate(string? TemplateId, string? OwnerId, string? Name, List<string>? AllowedBrands, List<string>? AllowedSources,
-        long? StartTimestamp, long? EndTimestamp, string? LinkedInstance = null);
+        long? StartTimestamp, long? EndTimestamp, string? LinkedInstance = null)
+    {
+        /// <summary>Spec §17: when the instance starts and ends, and its recurring windows (Engine/Schedules).</summary>
+        public Schedule? Schedule { get; init; }
+    }
     public sealed record StateChange(string? State);
     public sealed record PotDoc(string Id, decimal Value, decimal ReseedFund, decimal SeedBoost, long Version);
     public sealed record InstanceDoc(Guid Id, Guid TemplateId, string OwnerId, string Name, string Currency, string State,
         IReadOnlyList<string> AllowedBrands, IReadOnlyList<string> AllowedSources, long? StartTimestamp, long? EndTimestamp,
-        Guid? LinkedInstance, int Version, long CreatedTimestamp, long UpdatedTimestamp, IReadOnlyList<PotDoc> Pots);
+        Guid? LinkedInstance, int Version, long CreatedTimestamp, long UpdatedTimestamp, IReadOnlyList<PotDoc> Pots)
+    {
+        public Schedule? Schedule { get; init; }
+    }
 
     sealed record Row(Guid Id, Guid TemplateId, string OwnerId, string Name, string Currency, string State, string[] AllowedBrands,
-        string[] AllowedSources, DateTime? StartAt, DateTime? EndAt, Guid? LinkedInstance, int Version, DateTime CreatedAt, DateTime UpdatedAt);
+        string[] AllowedSources, DateTime? StartAt, DateTime? EndAt, Guid? LinkedInstance, int Version, DateTime CreatedAt, DateTime UpdatedAt,
+        string? ScheduleJson);
     sealed record PotRow(Guid InstanceId, string PotId, decimal Value, decimal ReseedFund, decimal SeedBoost, long Version);
 
     const string Select = """
         select id as Id, template_id as TemplateId, owner_id as OwnerId, name as Name, currency as Currency, state as State,
                allowed_brands as AllowedBrands, allowed_sources as AllowedSources, start_at as StartAt, end_at as EndAt,
-               linked_instance as LinkedInstance, version as Version, created_at as CreatedAt, updated_at as UpdatedAt
+               linked_instance as LinkedInstance, version as Version, created_at as CreatedAt, updated_at as UpdatedAt,
+               schedule::text as ScheduleJson
         from instances
         """;
     const string SelectPots = """
@@ -73,6 +82,12 @@ public static class InstanceEndpoints
         if (body.StartTimestamp is <= 0) errors["start_timestamp"] = ["A Unix time in milliseconds."];
         if (body.EndTimestamp is { } end && (end <= 0 || body.StartTimestamp is { } start && end <= start))
             errors["end_timestamp"] = ["A Unix time in milliseconds after start_timestamp."];
+        if (body.Schedule is not null)
+        {
+            foreach (var (field, messages) in Schedules.Validate(body.Schedule)) errors[field] = messages;
+            if (body.StartTimestamp is not null || body.EndTimestamp is not null)
+                errors["schedule"] = ["Give either schedule or start_timestamp/end_timestamp, not both."];
+        }
         Guid? linked = null;
         if (body.LinkedInstance is not null)
             if (Guid.TryParse(body.LinkedInstance, out var l)) linked = l;
@@ -95,20 +110,25 @@ public static class InstanceEndpoints
             if (!await OperatorEndpoints.OwnerExistsAsync(c, tx, allowedBrands[i], ct))
                 return Problems.BadRequest($"allowed_brands[{body.AllowedBrands!.IndexOf(allowedBrands[i])}]", $"'{allowedBrands[i]}' is not a registered brand.");
 
+        if (template.Parsed.Raffle is { } raffle && Raffles.RaffleMath.Period(raffle).BySchedule && body.Schedule is null)
+            return Problems.BadRequest("schedule", "Required: the raffle's period is \"Schedule\", so its draws follow the instance's schedule.");
         if (linked is { } from && await Links.LinkEndpoints.CheckLinkedAsync(c, tx, http, from, body.OwnerId!, ct) is { } refusal) return refusal;
 
         var id = Guid.CreateVersion7();
-        var state = body.StartTimestamp is { } s && Time.At(s) > DateTime.UtcNow ? Pending : Active;
+        var startTimestamp = body.Schedule?.TimestampStart ?? body.StartTimestamp;
+        var endTimestamp = body.Schedule?.TimestampEnd ?? body.EndTimestamp;
+        var state = startTimestamp is { } s && Time.At(s) > DateTime.UtcNow ? Pending : Active;
         const string insert = """
-            insert into instances (id, template_id, owner_id, name, currency, state, allowed_brands, allowed_sources, start_at, end_at, linked_instance)
-            values (@id, @templateId, @ownerId, @name, @currency, @state, @allowedBrands, @allowedSources, @startAt, @endAt, @linked)
+            insert into instances (id, template_id, owner_id, name, currency, state, allowed_brands, allowed_sources, start_at, end_at, schedule, linked_instance)
+            values (@id, @templateId, @ownerId, @name, @currency, @state, @allowedBrands, @allowedSources, @startAt, @endAt, cast(@schedule as jsonb), @linked)
             """;
         await c.ExecuteAsync(new CommandDefinition(insert, new
         {
             id, templateId, ownerId = body.OwnerId, name = body.Name ?? template.Name, currency = template.Currency, state,
             allowedBrands, allowedSources = (body.AllowedSources ?? []).Distinct().ToArray(),
-            startAt = body.StartTimestamp is { } st ? Time.At(st) : (DateTime?)null,
-            endAt = body.EndTimestamp is { } en ? Time.At(en) : (DateTime?)null, linked,
+            startAt = startTimestamp is { } st ? Time.At(st) : (DateTime?)null,
+            endAt = endTimestamp is { } en ? Time.At(en) : (DateTime?)null,
+            schedule = body.Schedule is null ? null : System.Text.Json.JsonSerializer.Serialize(body.Schedule, Audit.Json), linked,
         }, tx, cancellationToken: ct));
         // Spec §16 scenario 1: the new instance is linked TO the given one (contributions to it also go to the new one).
         if (linked is not null)
@@ -187,5 +207,8 @@ public static class InstanceEndpoints
     static InstanceDoc Doc(Row r, IEnumerable<PotRow> pots) =>
         new(r.Id, r.TemplateId, r.OwnerId, r.Name, r.Currency, r.State, r.AllowedBrands, r.AllowedSources, Time.Ms(r.StartAt), Time.Ms(r.EndAt),
             r.LinkedInstance, r.Version, Time.Ms(r.CreatedAt), Time.Ms(r.UpdatedAt),
-            [.. pots.Select(p => new PotDoc(p.PotId, p.Value, p.ReseedFund, p.SeedBoost, p.Version))]);
+            [.. pots.Select(p => new PotDoc(p.PotId, p.Value, p.ReseedFund, p.SeedBoost, p.Version))])
+        {
+            Schedule = r.ScheduleJson is null ? null : System.Text.Json.JsonSerializer.Deserialize<Schedule>(r.ScheduleJson, Audit.Json),
+        };
 }

@@ -10,7 +10,7 @@ namespace ThrillPots.Admin;
 /// </summary>
 public static class TemplateValidation
 {
-    static readonly string[] JackpotTypes = [TemplateDefinition.Jackpot];
+    static readonly string[] JackpotTypes = [TemplateDefinition.Jackpot, TemplateDefinition.RaffleType];
 
     public static Dictionary<string, string[]> Validate(TemplateDefinition t)
     {

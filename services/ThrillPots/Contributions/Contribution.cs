@@ -50,7 +50,8 @@ public static class Reasons
         SourceNotAllowed = "source_not_allowed", NotOptedIn = "not_opted_in", CurrencyNotSupported = "currency_not_supported",
         BrandDisabled = "brand_disabled", KeyConflict = "key_conflict", Forbidden = "forbidden", Unavailable = "unavailable",
         Invalid = "invalid", TokenRequired = "player_token_required", TokenInvalid = "player_token_invalid", PlayerMismatch = "player_mismatch",
-        WalletRefused = "wallet_refused", WalletUnavailable = "wallet_unavailable", WalletNotConfigured = "wallet_not_configured";
+        WalletRefused = "wallet_refused", WalletUnavailable = "wallet_unavailable", WalletNotConfigured = "wallet_not_configured",
+        OutsideSchedule = "outside_schedule";
 
     public static int HttpStatus(string? reason) => reason switch
     {
@@ -84,6 +85,9 @@ public sealed record ContributionResult(
     string? InstanceState = null,
     IReadOnlyDictionary<string, string[]>? Errors = null)
 {
+    /// <summary>With <see cref="Reasons.OutsideSchedule"/>: when the instance's schedule opens next (epoch ms; null: never).</summary>
+    public long? NextOpenTimestamp { get; init; }
+
     [JsonIgnore] public bool Succeeded => Outcome is Outcomes.Accepted or Outcomes.Duplicate;
 
     public static ContributionResult Refused(Guid? instanceId, string reason, string detail, string? state = null) =>

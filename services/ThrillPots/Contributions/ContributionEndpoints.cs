@@ -85,6 +85,11 @@ public static class ContributionEndpoints
         var extensions = new Dictionary<string, object?> { ["reason"] = r.Reason };
         if (r.InstanceId is { } id) extensions["instance_id"] = id;
         if (r.InstanceState is { } state) extensions["state"] = state;
+        if (r.Reason == Reasons.OutsideSchedule)
+        {
+            extensions["next_open_timestamp"] = r.NextOpenTimestamp;
+            extensions["next_open_at"] = r.NextOpenTimestamp is { } next ? Engine.Schedules.Iso(next) : null;
+        }
         var status = Reasons.HttpStatus(r.Reason);
         if (status == StatusCodes.Status400BadRequest)
             return Results.ValidationProblem(new Dictionary<string, string[]> { [r.Reason == Reasons.TokenRequired ? "token" : "currency"] = [r.Detail ?? ""] },

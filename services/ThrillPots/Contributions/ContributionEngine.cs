@@ -13,7 +13,7 @@ namespace ThrillPots.Contributions;
 /// </summary>
 public sealed class ContributionEngine(
     NpgsqlDataSource db, IRandomSource random, IOptions<WriterOptions> options, ILogger<ContributionEngine> logger,
-    IHostApplicationLifetime lifetime)
+    IHostApplicationLifetime lifetime, TimeProvider clock)
 {
     readonly ConcurrentDictionary<Guid, InstanceWriter> writers = new();
     readonly ConcurrentDictionary<Task, byte> running = new();
@@ -21,7 +21,7 @@ public sealed class ContributionEngine(
     public Task<ContributionResult> SubmitAsync(Guid instanceId, Contribution contribution) =>
         EnqueueAsync(instanceId, new WorkItem(contribution, Activity.Current?.Context ?? default));
 
-    /// <summary>Asks the instance's writer to settle MustDropByTime deadlines that have passed.</summary>
+    /// <summary>Asks the instance's writer to settle MustDropByTime deadlines and raffle periods that have passed.</summary>
     public Task TickAsync(Guid instanceId) => EnqueueAsync(instanceId, new WorkItem(null, default));
 
     Task<ContributionResult> EnqueueAsync(Guid instanceId, WorkItem item)
@@ -45,7 +45,7 @@ public sealed class ContributionEngine(
     /// </summary>
     InstanceWriter Start(Guid instanceId)
     {
-        var writer = new InstanceWriter(instanceId, db, random, options.Value, logger);
+        var writer = new InstanceWriter(instanceId, db, random, options.Value, logger, clock);
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         running.TryAdd(done.Task, 0);
         _ = done.Task.ContinueWith(t => running.TryRemove(t, out _), TaskScheduler.Default);

@@ -7,6 +7,7 @@ using Npgsql;
 using ThrillPots.Admin;
 using ThrillPots.Community;
 using ThrillPots.Engine;
+using ThrillPots.Raffles;
 using ThrillPots.Templates;
 using ThrillSuite.Contracts.Pots;
 using ThrillSuite.Data.Outbox;
@@ -45,14 +46,16 @@ sealed class InstanceWriter
     readonly IRandomSource random;
     readonly WriterOptions options;
     readonly ILogger logger;
+    readonly TimeProvider clock;
     readonly Channel<WorkItem> channel;
     (Guid Id, TemplateDefinition Definition)? template;
     // The writer's own connection, kept across batches: no pool round trip or reset per batch, and its prepared
     // statements stay. Dropped after any failure, since its state is then unknown.
     NpgsqlConnection? connection;
 
-    public InstanceWriter(Guid instanceId, NpgsqlDataSource db, IRandomSource random, WriterOptions options, ILogger logger)
+    public InstanceWriter(Guid instanceId, NpgsqlDataSource db, IRandomSource random, WriterOptions options, ILogger logger, TimeProvider clock)
     {
+        this.clock = clock;
         this.instanceId = instanceId;
         this.db = db;
         this.random = random;
@@ -163,7 +166,7 @@ sealed class InstanceWriter
     }
 
     sealed record InstanceRow(string State, string OwnerId, string Name, string Currency, string[] AllowedBrands, string[] AllowedSources,
-        Guid TemplateId, DateTime? StartAt, DateTime? EndAt);
+        Guid TemplateId, DateTime? StartAt, DateTime? EndAt, string? ScheduleJson, DateTime Anchor);
     sealed record Existing(byte[] Hash, ContributionResult Result);
     sealed record OptIn(bool OptedIn, decimal? PreferredValue, string? PreferredCurrency);
     sealed record NewRow(Guid Id, WorkItem Item, Contribution C, EngineResult Applied, decimal PlayerValue, MultiplierSet Set,
@@ -181,7 +184,8 @@ sealed class InstanceWriter
         var results = new ContributionResult?[batch.Count];
         var contributions = batch.Select(i => i.Contribution).OfType<Contribution>().ToList();
         var brands = contributions.Select(c => c.BrandId).Distinct().ToArray();
-        var now = DateTimeOffset.UtcNow;
+        // The batch's one clock: schedule windows, raffle periods and the ledger's time all read it.
+        var now = clock.GetUtcNow();
 
         var conn = Connection();
         using var tx = conn.BeginTransaction();
@@ -202,7 +206,8 @@ sealed class InstanceWriter
                     (select json_agg(json_build_array(scope, base_currency, multipliers::text, updated_at))
                      from currency_tables where scope = '' or scope = any($2))::text,
                     (select json_agg(json_build_array(o.id || ':' || b.id, o.enabled and b.enabled, b.wallet_integration))
-                     from brands b join operators o on o.id = b.operator_id where o.id || ':' || b.id = any($2))::text
+                     from brands b join operators o on o.id = b.operator_id where o.id || ':' || b.id = any($2))::text,
+                    i.schedule::text, coalesce(i.start_at, i.created_at)
                 from instances i where i.id = $1 for update of i
                 """, instanceId, brands));
             read.BatchCommands.Add(Command("""
@@ -227,7 +232,8 @@ sealed class InstanceWriter
             if (r.Read())
             {
                 instance = new InstanceRow(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetFieldValue<string[]>(4),
-                    r.GetFieldValue<string[]>(5), r.GetGuid(6), r.IsDBNull(7) ? null : r.GetDateTime(7), r.IsDBNull(8) ? null : r.GetDateTime(8));
+                    r.GetFieldValue<string[]>(5), r.GetGuid(6), r.IsDBNull(7) ? null : r.GetDateTime(7), r.IsDBNull(8) ? null : r.GetDateTime(8),
+                    r.IsDBNull(11) ? null : r.GetString(11), r.GetDateTime(12));
                 foreach (var c in JsonDocument.Parse(r.GetString(9)).RootElement.EnumerateArray())
                     currencyRows.Add(new CurrencyEndpoints.Row(c[0].GetString()!, c[1].GetString()!, c[2].GetString()!, c[3].GetDateTime()));
                 if (!r.IsDBNull(10))
@@ -258,11 +264,35 @@ sealed class InstanceWriter
 
         if (instance is null)
             return Fill(results, batch, _ => ContributionResult.Refused(instanceId, Reasons.NotFound, $"No jackpot instance {instanceId}."));
-        if (instance.State != InstanceEndpoints.Active)
-            return Fill(results, batch, _ => ContributionResult.Refused(instanceId, Reasons.InstanceNotActive,
-                $"Instance {instanceId} is {instance.State}; it accepts contributions only when Active.", instance.State));
-
         var definition = Template(conn, tx, instance.TemplateId);
+        var schedule = instance.ScheduleJson is null ? null : JsonSerializer.Deserialize<Schedule>(instance.ScheduleJson, Audit.Json);
+        // Raffle periods that ended are drawn before anything later is applied, whatever the state now (a one-time raffle
+        // resolves at its schedule's end, when the instance terminates).
+        RaffleInstance? raffle = null;
+        var raffleResolved = false;
+        if (definition.Raffle is { } raffleDefinition)
+        {
+            raffle = new RaffleInstance(instanceId, instance.OwnerId, instance.Name, instance.Currency, raffleDefinition, schedule,
+                Time.Ms(instance.Anchor), definition.Pots![0].SeedStrategy?.MinReseedValue ?? 0m);
+            pots = [.. RaffleWriter.ResolveDue(conn, tx, raffle, pots, now, random, out raffleResolved)];
+        }
+        if (instance.State != InstanceEndpoints.Active)
+        {
+            var refused = Fill(results, batch, _ => ContributionResult.Refused(instanceId, Reasons.InstanceNotActive,
+                $"Instance {instanceId} is {instance.State}; it accepts contributions only when Active.", instance.State));
+            if (raffleResolved) tx.Commit();
+            return refused;
+        }
+        if (schedule is not null && Schedules.Evaluate(schedule, now.ToUnixTimeMilliseconds()) is { Open: false } closed)
+        {
+            var refused = Fill(results, batch, _ => ContributionResult.Refused(instanceId, Reasons.OutsideSchedule,
+                $"Instance {instanceId} is outside its schedule's windows" +
+                (closed.NextOpenAt is { } next ? $"; it opens next at {Schedules.Iso(next)}." : " and will not open again."), Schedules.Closed)
+                with { NextOpenTimestamp = closed.NextOpenAt });
+            if (raffleResolved) tx.Commit();
+            return refused;
+        }
+
         var jackpotCurrency = instance.Currency;
         var defaults = currencyRows.Single(c => c.Scope == "");
         var sets = brands.ToDictionary(b => b, b => CurrencyEndpoints.Effective(defaults, currencyRows.FirstOrDefault(c => c.Scope == b)));
@@ -286,6 +316,7 @@ sealed class InstanceWriter
         }
 
         var fresh = new List<NewRow>();
+        var ticketCosts = new List<TicketCost>();
         var inBatch = new Dictionary<(string, string, string), (byte[] Hash, int Index)>();
         for (var i = 0; i < batch.Count; i++)
         {
@@ -336,6 +367,10 @@ sealed class InstanceWriter
                     win.Trigger.ToString(), record.Withheld));
             }
             fresh.Add(row);
+            if (raffle is not null)
+                ticketCosts.Add(new TicketCost(c.BrandId, c.PlayerId, c.Currency, raffle.Raffle.TicketBasis == RaffleDefinition.BaseWager
+                    ? set.Convert(c.BaseWager, c.Currency, jackpotCurrency)
+                    : applied.Value));
             results[i] = new ContributionResult(instanceId, Outcomes.Accepted, ContributionId: id, JackpotCurrency: jackpotCurrency,
                 ContributionValue: applied.Value, PlayerCurrency: c.Currency, PlayerContributionValue: row.PlayerValue,
                 CurrencyMultipliers: new AppliedMultipliers(set.BaseCurrency, row.PlayerMultiplier, row.JackpotMultiplier),
@@ -346,7 +381,8 @@ sealed class InstanceWriter
                 results[i] = results[inBatch[(batch[i].Contribution!.BrandId, batch[i].Contribution!.PlayerId, batch[i].Contribution!.GameroundId)].Index]!
                     with { Outcome = Outcomes.Duplicate };
 
-        if (fresh.Count == 0 && !deadlinePassed)
+        if (raffle is not null) RaffleWriter.Accrue(conn, tx, raffle, pots[0].PotId, ticketCosts, now);
+        if (fresh.Count == 0 && !deadlinePassed && !raffleResolved)
         {
             tx.Rollback();
             return results!;

@@ -50,9 +50,19 @@ public static class TemplateRules
             total += Fraction(pot.Contribution, $"{at}.contribution", Error) ?? 0m;
             Fraction(pot.SeedContribution, $"{at}.seed_contribution", Error);
             CheckSeeds(pot, at, Error);
-            CheckPotTypes(pot, at, Error);
-            CheckCommunity(pot, at, Error);
+            // A raffle's pot is its prize pool, paid by the draw (spec §9): it has no win trigger, so no community part either.
+            if (template.JackpotType == TemplateDefinition.RaffleType)
+            {
+                if (pot.PotTypes is { Count: > 0 }) Error($"{at}.pot_types", "a raffle's pot has no win trigger: leave pot_types out or empty");
+                if (pot.Community is not null) Error($"{at}.community", "community payouts share a pot win; a raffle's pot is paid by its draw");
+            }
+            else
+            {
+                CheckPotTypes(pot, at, Error);
+                CheckCommunity(pot, at, Error);
+            }
         }
+        Raffles.RaffleMath.Check(template, Error);
         if (Math.Abs(total - 1m) > ShareTolerance)
             Error("pots", $"house_hold_contribution and the pots' contribution shares add up to {total.ToString(CultureInfo.InvariantCulture)}, not 1");
         return errors;

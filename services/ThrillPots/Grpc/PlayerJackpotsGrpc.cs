@@ -160,6 +160,25 @@ public sealed class PlayerJackpotsGrpc(NpgsqlDataSource db, Targets targets)
         }
     }
 
+    /// <summary>A player's raffle tickets in open periods (spec §9; ThrillConnect's PlayerRaffleTicketsRequest).</summary>
+    public async Task<Proto.RaffleTicketList> GetRaffleTickets(Proto.GetRaffleTicketsRequest request, ServerCallContext call)
+    {
+        var brandId = Brand(request.BrandId);
+        var playerId = Required(request.PlayerId, "player_id");
+        Guid? instanceId = null;
+        if (request.InstanceId.Length > 0)
+            instanceId = Guid.TryParse(request.InstanceId, out var id) ? id : throw Invalid("instance_id: the instance's UUID, or empty for every raffle.");
+        await using var c = await db.OpenConnectionAsync(call.CancellationToken);
+        var list = new Proto.RaffleTicketList();
+        foreach (var t in await Raffles.RaffleTicketEndpoints.PlayerTicketsAsync(c, instanceId, brandId, playerId, call.CancellationToken))
+            list.Tickets.Add(new Proto.RaffleTicket
+            {
+                InstanceId = t.InstanceId, BrandId = t.BrandId, PlayerId = t.PlayerId, ExtPlayerId = t.ExtPlayerId, TicketCount = t.TicketCount,
+                AccumulatedCost = t.AccumulatedCost, TimestampStart = t.TimestampStart, TimestampEnd = t.TimestampEnd,
+            });
+        return list;
+    }
+
     static string Brand(string brandId) => Ids.IsOwner(brandId, brandRequired: true) ? brandId : throw Invalid("brand_id: operator:brand.");
 
     static string Required(string value, string field) =>
@@ -178,7 +197,8 @@ public sealed class PlayerJackpotsGrpc(NpgsqlDataSource db, Targets targets)
     {
         var p = new Proto.Instance
         {
-            InstanceId = v.Id.ToString(), TemplateId = v.TemplateId.ToString(), Name = v.Name, OwnerId = v.OwnerId, State = v.State,
+            InstanceId = v.Id.ToString(), TemplateId = v.TemplateId.ToString(), Name = v.Name, OwnerId = v.OwnerId,
+            State = Schedules.Status(v.State, v.Schedule, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()),
             Currency = v.Currency, OptInRequired = v.OptInRequired, JackpotType = v.JackpotType, TimestampStart = v.TimestampStart ?? 0,
             TimestampEnd = v.TimestampEnd ?? 0, LastUpdated = v.LastUpdated, DefaultContributionValue = ContributionsGrpc.Format(v.DefaultContributionValue),
         };

@@ -8,9 +8,9 @@ namespace ThrillPots.Jackpots;
 
 /// <summary>
 /// Proves design.md §3's invariant from the ledger alone: per pot, initial seed + Σ pot shares + Σ seed deficits + Σ boosts
-/// + Σ transfers in − Σ transfers out (model switches) − Σ wins paid must equal the stored value + reseed fund + unused boosts;
-/// per contribution, value = house share + Σ pot shares; per win with a community part, player portion + Σ community payouts
-/// = win amount. Any difference is reported (and makes <c>balanced</c> false).
+/// + Σ transfers in − Σ transfers out (model switches) − Σ wins paid (raffle prizes counted with the wins) must equal the stored
+/// value + reseed fund + unused boosts; per contribution, value = house share + Σ pot shares; per win with a community part,
+/// player portion + Σ community payouts = win amount. Any difference is reported (and makes <c>balanced</c> false).
 /// </summary>
 public static class ReconciliationEndpoints
 {
@@ -66,7 +66,12 @@ public static class ReconciliationEndpoints
                 from contributions c cross join lateral unnest(c.pot_shares) with ordinality s(share, ord)
                 where c.instance_id = @id group by s.ord),
             won as (
-                select pot_id, sum(win_amount) as wins, sum(seed_deficit) as deficits from wins where instance_id = @id group by pot_id),
+                -- raffle prizes leave the pot like wins (money out, no seed deficit)
+                select pot_id, sum(win_amount) as wins, sum(seed_deficit) as deficits from (
+                    select pot_id, win_amount, seed_deficit from wins where instance_id = @id
+                    union all
+                    select pot_id, amount, 0 from payouts where instance_id = @id and kind = 'raffle') x
+                group by pot_id),
             boosted as (
                 select pot_id, sum(amount) as boosts from seed_boosts where instance_id = @id group by pot_id),
             moved_in as (

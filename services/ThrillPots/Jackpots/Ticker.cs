@@ -55,24 +55,31 @@ public sealed class Ticker(NpgsqlDataSource db, ContributionEngine engine, Micro
             if (!await c.ExecuteScalarAsync<bool>(new CommandDefinition("select pg_try_advisory_xact_lock(@LockKey)", new { LockKey }, tx, cancellationToken: ct)))
                 return;
             await ScheduleAsync(c, tx, ct);
-            var due = (await c.QueryAsync<(Guid Id, string State, long Version, long? Published, DateTime? PublishedAt)>(new CommandDefinition("""
+            var candidates = (await c.QueryAsync<(Guid Id, string State, long Version, long? Published, DateTime? PublishedAt, bool Scheduled,
+                string? PublishedStatus)>(new CommandDefinition("""
                 select i.id, i.state, i.version + coalesce((select sum(p.version) from pots p where p.instance_id = i.id), 0)::bigint,
-                       t.version, t.published_at
+                       t.version, t.published_at, i.schedule is not null and i.state = 'Active', t.status
                 from instances i left join tickers t on t.instance_id = i.id
                 where i.state <> 'Terminated' or t.version is distinct from
                       i.version + coalesce((select sum(p.version) from pots p where p.instance_id = i.id), 0)
-                """, cancellationToken: ct, transaction: tx)))
-                .Where(r => r.Published != r.Version || r.PublishedAt < DateTime.UtcNow - options.Value.Heartbeat)
-                .Select(r => r.Id).ToArray();
+                """, cancellationToken: ct, transaction: tx))).ToList();
+            var changed = candidates.Where(r => r.Published != r.Version || r.PublishedAt < DateTime.UtcNow - options.Value.Heartbeat)
+                .Select(r => r.Id).ToHashSet();
+            // Scheduled instances are looked at every tick: a window opening or closing is announced at once (status "Closed").
+            var statuses = candidates.Where(r => r.Scheduled).ToDictionary(r => r.Id, r => r.PublishedStatus);
+            var due = candidates.Where(r => changed.Contains(r.Id) || r.Scheduled).Select(r => r.Id).ToArray();
             if (due.Length > 0)
             {
                 foreach (var view in await InstanceViews.LoadAsync(c, tx, due, ct))
                 {
-                    await Outbox.EnqueueAsync(tx, Event(view), ct);
+                    var update = Event(view);
+                    if (!changed.Contains(view.Id) && statuses.GetValueOrDefault(view.Id) == update.Status) continue;
+                    await Outbox.EnqueueAsync(tx, update, ct);
                     await c.ExecuteAsync(new CommandDefinition("""
-                        insert into tickers (instance_id, version, published_at) values (@Id, @Version, now())
-                        on conflict (instance_id) do update set version = excluded.version, published_at = excluded.published_at
-                        """, new { view.Id, view.Version }, tx, cancellationToken: ct));
+                        insert into tickers (instance_id, version, published_at, status) values (@Id, @Version, now(), @Status)
+                        on conflict (instance_id) do update set version = excluded.version, published_at = excluded.published_at,
+                            status = excluded.status
+                        """, new { view.Id, view.Version, update.Status }, tx, cancellationToken: ct));
                 }
             }
             await tx.CommitAsync(ct);
@@ -83,9 +90,14 @@ public sealed class Ticker(NpgsqlDataSource db, ContributionEngine engine, Micro
             where i.state = 'Active' and (p.drops -> 'time' ->> 'deadlineMs')::bigint <= @now
             """, new { now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() }, cancellationToken: ct));
         foreach (var id in deadlines) _ = engine.TickAsync(id);
+        // Raffle periods that ended are drawn by their writer (design.md §4).
+        var draws = await c.QueryAsync<Guid>(new CommandDefinition(
+            "select distinct instance_id from raffle_draws where status = 'open' and period_end <= now()", cancellationToken: ct));
+        foreach (var id in draws) _ = engine.TickAsync(id);
     }
 
-    public static JackpotUpdated Event(InstanceView v) => new(v.Id, v.OwnerId, v.Name, v.State, v.JackpotType, v.Currency, v.AllowedBrands,
+    public static JackpotUpdated Event(InstanceView v) => new(v.Id, v.OwnerId, v.Name,
+        ThrillPots.Engine.Schedules.Status(v.State, v.Schedule, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()), v.JackpotType, v.Currency, v.AllowedBrands,
         v.AllowedSources, [.. v.Pots.Select(p => new PotTicker(p.Id, p.IsProgressive, p.CurrentValue, p.DropCommitments))],
         v.TimestampStart, v.TimestampEnd, v.LastUpdated);
 

@@ -66,4 +66,19 @@ public sealed record TemplateDefinition(
 {
     public const string Highest = "Highest";
     public const string Jackpot = "Jackpot";
+    public const string RaffleType = "Raffle";
+
+    /// <summary>Set exactly when <see cref="JackpotType"/> is "Raffle" (spec §9, design.md §4).</summary>
+    public RaffleDefinition? Raffle { get; init; }
+}
+
+/// <summary>
+/// A raffle: a ticket per <see cref="TicketPrice"/> (jackpot currency) of the player's contribution value or base wager
+/// (<see cref="TicketBasis"/>), drawn at the end of each <see cref="Period"/> (<c>{"Seconds"|"Minutes"|"Hours"|"Days"|"Weeks": n}</c>
+/// or <c>"Schedule"</c>: each open window of the instance's schedule), the pot shared by <see cref="Prizes"/> (fractions per
+/// place, summing to 1).
+/// </summary>
+public sealed record RaffleDefinition(decimal? TicketPrice, string? TicketBasis, JsonElement? Period, IReadOnlyList<decimal>? Prizes)
+{
+    public const string Contribution = "Contribution", BaseWager = "BaseWager", Schedule = "Schedule";
 }
