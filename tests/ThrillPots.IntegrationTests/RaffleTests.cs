@@ -230,7 +230,9 @@ public class RaffleTests
         var start = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var raffle = await SchedulingTests.InstantiateAsync(new { timestamp_start = start, timestamp_end = start + 12_000 },
             Template("\"Schedule\"", prizes: "[0.7, 0.3]"));
-        string b1 = Fixtures.Unique("p"), b2a = Fixtures.Unique("p"), b2b = Fixtures.Unique("p");
+        // tpa:b2's players are the reference wallet's (zero balance), so ThrillGate can pay their prizes.
+        await WalletIntegrationTests.EnsureWalletAsync();
+        string b1 = Fixtures.Unique("p"), b2a = (await WalletIntegrationTests.PlayerAsync(0m)).Player, b2b = (await WalletIntegrationTests.PlayerAsync(0m)).Player;
         await Task.WhenAll(ContributeAsync(raffle, b1, 2), ContributeAsync(raffle, b2a, 4, "tpa:b2"), ContributeAsync(raffle, b2b, 2, "tpa:b2"));
         // Only tickets of tpa:b2 beyond one player each: both places go to distinct players, at least one of tpa:b2.
         (await Servers.Pots.PutAsync("/config/operators/tpa/brands/b2/wallet-integration", Servers.OperatorA, new { enabled = true })).Expect(HttpStatusCode.OK);
@@ -276,12 +278,29 @@ public class RaffleTests
         Assert.That(items.Select(i => i.GetProperty("transactionId").GetString()), Is.EquivalentTo(wallet.Select(p => $"raffle-{p.Id:N}")));
         Assert.That(items.Select(i => i.GetProperty("amount").GetDecimal()), Is.EquivalentTo(wallet.Select(p => p.Amount)));
 
+        // ThrillGate pays the batch: each tpa:b2 prize paid once, at the wallet, under its own transaction id.
+        await Eventually.TrueAsync(async () => (await PayoutStatusesAsync(wallet.Select(p => p.Id))).All(s => s == "paid"), TimeSpan.FromSeconds(30),
+            "tpa:b2's raffle prizes paid by ThrillGate");
+        foreach (var p in wallet)
+        {
+            Assert.That(await WalletIntegrationTests.BalanceAsync(p.PlayerId), Is.EqualTo(p.PlayerAmount), $"{p.PlayerId}'s balance");
+            var credits = (await WalletIntegrationTests.WalletTransactionsAsync(p.PlayerId))
+                .Where(t => t.GetProperty("transaction_id").GetString() == $"raffle-{p.Id:N}").ToList();
+            Assert.That(credits, Has.Count.EqualTo(1), $"{p.PlayerId}'s prize credited once");
+        }
+
         var won = await Events.WaitAsync<RaffleWon>(e => e.DrawId == draw.Id && e.BrandId == "tpa:b2", "tpa:b2's RaffleWinEvent");
         Assert.That(won.WinWithheld, Is.False);
         Assert.That(won.JackpotCurrency, Is.EqualTo("EUR"));
         Assert.That(won.TotalTickets, Is.EqualTo(4));
         var report = await Jackpots.ReconcileAsync(raffle);
         Assert.That(report.GetProperty("balanced").GetBoolean(), Is.True, report.ToString());
+    }
+
+    static async Task<List<string>> PayoutStatusesAsync(IEnumerable<Guid> ids)
+    {
+        await using var c = Db();
+        return (await c.QueryAsync<string>("select payout_status from payouts where id = any(@ids)", new { ids = ids.ToArray() })).ToList();
     }
 
     [Test]

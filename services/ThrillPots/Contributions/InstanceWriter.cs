@@ -49,6 +49,10 @@ sealed class InstanceWriter
     readonly TimeProvider clock;
     readonly Channel<WorkItem> channel;
     (Guid Id, TemplateDefinition Definition)? template;
+    // This instance and those it was switched from (model switching, spec §21.4): a repeat of a key one of them applied is a
+    // duplicate of that contribution, never a second one, so an integrator's retry that crosses a switch counts once. Fixed
+    // when the instance is created (in the switch's transaction), so read once per writer.
+    Guid[]? lineage;
     // The writer's own connection, kept across batches: no pool round trip or reset per batch, and its prepared
     // statements stay. Dropped after any failure, since its state is then unknown.
     NpgsqlConnection? connection;
@@ -198,6 +202,11 @@ sealed class InstanceWriter
         var currencyRows = new List<CurrencyEndpoints.Row>();
         var brandEnabled = new Dictionary<string, bool>(StringComparer.Ordinal);
         var walletBrands = new HashSet<string>(StringComparer.Ordinal);
+        lineage ??= conn.Query<Guid>(new CommandDefinition("""
+            with recursive chain(id) as (
+                select @instanceId union select t.source_instance from pot_transfers t join chain on t.target_instance = chain.id)
+            select id from chain
+            """, new { instanceId }, tx)).ToArray();
         using (var read = new NpgsqlBatch(conn, tx))
         {
             // The instance row locked, with the multipliers and brand flags in force, in one statement.
@@ -217,11 +226,11 @@ sealed class InstanceWriter
             // turn into a scan of the instance's whole ledger).
             read.BatchCommands.Add(Command("""
                 select c.brand_id, c.player_id, c.gameround_id, c.request_hash, c.id, c.value, c.player_value, c.player_currency,
-                       c.base_currency, c.player_multiplier, c.jackpot_multiplier, c.wins::text, c.created_at
+                       c.base_currency, c.player_multiplier, c.jackpot_multiplier, c.wins::text, c.created_at, c.instance_id
                 from unnest($2::text[], $3::text[], $4::text[]) k(b, p, g)
                 cross join lateral (select * from contributions c
-                    where c.instance_id = $1 and c.brand_id = k.b and c.player_id = k.p and c.gameround_id = k.g limit 1) c
-                """, instanceId, contributions.Select(c => c.BrandId).ToArray(), contributions.Select(c => c.PlayerId).ToArray(),
+                    where c.instance_id = any($1) and c.brand_id = k.b and c.player_id = k.p and c.gameround_id = k.g limit 1) c
+                """, lineage, contributions.Select(c => c.BrandId).ToArray(), contributions.Select(c => c.PlayerId).ToArray(),
                 contributions.Select(c => c.GameroundId).ToArray()));
             read.BatchCommands.Add(Command("""
                 select o.brand_id, o.player_id, o.opted_in, o.preferred_value, o.preferred_currency
@@ -252,7 +261,7 @@ sealed class InstanceWriter
             {
                 var wins = r.IsDBNull(11) ? [] : JsonSerializer.Deserialize<List<WinSummary>>(r.GetString(11), Audit.Json)!;
                 existing[(r.GetString(0), r.GetString(1), r.GetString(2))] = new Existing(r.GetFieldValue<byte[]>(3), new ContributionResult(
-                    instanceId, Outcomes.Duplicate, ContributionId: r.GetGuid(4), ContributionValue: r.GetDecimal(5),
+                    r.GetGuid(13), Outcomes.Duplicate, ContributionId: r.GetGuid(4), ContributionValue: r.GetDecimal(5),
                     PlayerContributionValue: r.GetDecimal(6), PlayerCurrency: r.GetString(7),
                     CurrencyMultipliers: new AppliedMultipliers(r.GetString(8), r.GetDecimal(9), r.GetDecimal(10)),
                     Wins: wins, Timestamp: Time.Ms(r.GetDateTime(12))));
