@@ -29,11 +29,14 @@ public static class Jackpots
         }
         """)!.AsObject();
 
-    public static async Task<Jackpot> CreateAsync(string[] brands, bool optIn = false, long magic = 1_000_000_000_000_000, string owner = Servers.OrgA)
+    public static async Task<Jackpot> CreateAsync(string[] brands, bool optIn = false, long magic = 1_000_000_000_000_000, string owner = Servers.OrgA,
+        Action<JsonObject>? changeTemplate = null)
     {
         var pots = Servers.Pots;
         var token = Servers.Platform;
-        var template = (await pots.PostAsync("/templates", token, Template(owner, optIn, magic))).Expect(HttpStatusCode.Created).Json.GetProperty("id").GetString()!;
+        var definition = Template(owner, optIn, magic);
+        changeTemplate?.Invoke(definition);
+        var template = (await pots.PostAsync("/templates", token, definition)).Expect(HttpStatusCode.Created).Json.GetProperty("id").GetString()!;
         (await pots.PostAsync($"/templates/{template}/publish", token)).Expect(HttpStatusCode.OK);
         var id = (await pots.PostAsync("/templates/instantiate", token, new { template_id = template, owner_id = owner, allowed_brands = brands }))
             .Expect(HttpStatusCode.Created).Json.GetProperty("id").GetString()!;

@@ -104,8 +104,13 @@ public sealed class Hub(Jackpots jackpots, ILogger<Hub> logger)
             {
                 if (!c.Wants(Source, "WinEvent")) continue;
                 var currency = c.Currency ?? w.JackpotCurrency;
-                if (!frames.TryGetValue(currency, out var frame))
-                    frames[currency] = frame = Frame("WinEvent", c.OperatorId, c.Brand, null, await WinDataAsync(w, brand, currency));
+                // The winner, in the currency they won in, is shown what their wallet is credited (rounded down to the minor
+                // unit), not a conversion of it; everyone else sees the win converted with its own multipliers.
+                var winner = brand == w.BrandId && c.PlayerId == w.PlayerId && currency == w.PlayerCurrency;
+                var key = winner ? "\0winner" : currency;
+                if (!frames.TryGetValue(key, out var frame))
+                    frames[key] = frame = Frame("WinEvent", c.OperatorId, c.Brand, null,
+                        winner ? await WinDataAsync(w, brand, currency) with { PlayerValue = w.PlayerWinAmount } : await WinDataAsync(w, brand, currency));
                 c.Enqueue(frame);
             }
         }

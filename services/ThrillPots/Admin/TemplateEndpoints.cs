@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Dapper;
 using Npgsql;
+using ThrillPots.Engine;
 using ThrillPots.Templates;
 using ThrillSuite.ServiceDefaults.Auth;
 using ThrillSuite.ServiceDefaults.Http;
@@ -144,6 +145,9 @@ public static class TemplateEndpoints
             return (null, Problems.BadRequest("owner_id", $"'{body.OwnerId}' is not a registered operator or brand (POST /config/operators)."));
         if (!await CurrencyEndpoints.IsKnownAsync(c, body.Currency!, ct))
             return (null, Problems.BadRequest("currency", $"'{body.Currency}' is not in the system currency table (PUT /config/currencies)."));
+        foreach (var code in body.ContributionRules!.CurrencyLimits?.Keys ?? [])
+            if (!await CurrencyEndpoints.IsKnownAsync(c, code, ct))
+                return (null, Problems.BadRequest($"{AlwaysFair.Field}.{code}", $"'{code}' is not in the system currency table (PUT /config/currencies): no player can contribute in it."));
         return (body with { JackpotType = body.JackpotType ?? TemplateDefinition.Jackpot }, null);
     }
 

@@ -121,11 +121,15 @@ public static class ContributionValues
 {
     /// <summary>
     /// A contribution's value in the jackpot currency (design.md §4): the player's preferred value when opted in with one
-    /// (in the currency it was chosen in, converted), else the template's <c>Fixed</c>.
+    /// (in the currency it was chosen in, converted), else the template's <c>Fixed</c>; then, when the template sets Always
+    /// Fair bounds for <paramref name="playerCurrency"/>, clamped into them (<see cref="AlwaysFair.Clamp"/>).
     /// </summary>
     public static decimal InJackpotCurrency(ThrillPots.Templates.TemplateDefinition template, bool optedIn, decimal? preferred, string? preferredCurrency,
-        MultiplierSet set, string jackpotCurrency) =>
-        optedIn && preferred is decimal value
-            ? set.Convert(value, preferredCurrency ?? jackpotCurrency, jackpotCurrency)
+        MultiplierSet set, string jackpotCurrency, string? playerCurrency = null)
+    {
+        var value = optedIn && preferred is decimal chosen
+            ? set.Convert(chosen, preferredCurrency ?? jackpotCurrency, jackpotCurrency)
             : template.ContributionRules?.ContributionType?.Fixed ?? 0m;
+        return playerCurrency is null ? value : AlwaysFair.Clamp(template, value, set, jackpotCurrency, playerCurrency);
+    }
 }

@@ -359,7 +359,7 @@ sealed class InstanceWriter
             // A debited contribution is worth exactly what the wallet took from the player.
             var value = c.Prepaid is { } prepaid
                 ? set.Convert(prepaid.Amount, c.Currency, jackpotCurrency)
-                : ContributionValues.InJackpotCurrency(definition, optIn?.OptedIn == true, optIn?.PreferredValue, optIn?.PreferredCurrency, set, jackpotCurrency);
+                : ContributionValues.InJackpotCurrency(definition, optIn?.OptedIn == true, optIn?.PreferredValue, optIn?.PreferredCurrency, set, jackpotCurrency, c.Currency);
             var id = Guid.CreateVersion7();
             var applied = InstanceMath.ApplyContribution(definition, pots, value, random, now, id.ToString());
             pots = [.. applied.Pots];

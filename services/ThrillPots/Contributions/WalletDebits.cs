@@ -135,7 +135,7 @@ public sealed class WalletDebits(NpgsqlDataSource db, GrpcClients grpc)
             if (currency is not null && currency != set.BaseCurrency && !set.Multipliers.ContainsKey(currency))
                 return (0, ContributionResult.Refused(instanceId, Reasons.CurrencyNotSupported,
                     $"No exchange multiplier for {currency} is configured for brand '{c.BrandId}' (base {set.BaseCurrency})."));
-        var value = ContributionValues.InJackpotCurrency(definition, row.OptedIn == true, row.Preferred, row.PreferredCurrency, set, row.Currency);
+        var value = ContributionValues.InJackpotCurrency(definition, row.OptedIn == true, row.Preferred, row.PreferredCurrency, set, row.Currency, c.Currency);
         var amount = decimal.Round(set.Convert(value, row.Currency, c.Currency), Money.MinorUnitExponent(c.Currency), MidpointRounding.AwayFromZero);
         return amount > 0m
             ? (amount, null)

@@ -63,6 +63,7 @@ public static class TemplateRules
             }
         }
         Raffles.RaffleMath.Check(template, Error);
+        AlwaysFair.Check(template, Error);
         if (Math.Abs(total - 1m) > ShareTolerance)
             Error("pots", $"house_hold_contribution and the pots' contribution shares add up to {total.ToString(CultureInfo.InvariantCulture)}, not 1");
         return errors;

@@ -45,6 +45,11 @@ public sealed class PlayerJackpotsGrpc(NpgsqlDataSource db, Targets targets)
                 request.OptIn, value, request.Currency, call.CancellationToken);
             return ToProto(row);
         }
+        catch (OptInException ex) when (ex.Reason == OptIns.OutOfRange)
+        {
+            // A bad value for this jackpot: the player's client shows the range (ThrillConnect passes the detail through).
+            throw Invalid($"contribution_value: {ex.Message}");
+        }
         catch (OptInException ex)
         {
             throw new RpcException(ex.Reason == "not_found" ? StatusCode.NotFound : StatusCode.FailedPrecondition, $"{ex.Reason}: {ex.Message}");

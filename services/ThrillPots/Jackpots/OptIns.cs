@@ -45,6 +45,9 @@ public static class OptIns
             throw new OptInException("instance_not_active", $"Instance {instanceId} is {instance.State}; it does not accept opt-" + (optIn ? "ins." : "outs."));
         if (!instance.AllowedBrands.Contains(brandId))
             throw new OptInException("brand_not_allowed", $"Instance {instanceId} does not allow brand '{brandId}'.");
+        if (optIn && value is decimal chosen && currency is not null
+            && Engine.AlwaysFair.Refusal(await TemplateOfAsync(c, tx, instanceId, ct), chosen, currency) is { } outOfRange)
+            throw new OptInException(OutOfRange, outOfRange);
         var row = await c.QuerySingleAsync<OptInRow>(new CommandDefinition($"""
             insert into opt_ins (instance_id, brand_id, player_id, opted_in, preferred_value, preferred_currency, player_country)
             values (@instanceId, @brandId, @playerId, @optIn, @value, @currency, @country)
@@ -80,6 +83,14 @@ public static class OptIns
         }
         return rows;
     }
+
+    /// <summary>The reason of an opt-in value outside the template's Always Fair bounds for its currency.</summary>
+    public const string OutOfRange = "contribution_value_out_of_range";
+
+    static async Task<Templates.TemplateDefinition> TemplateOfAsync(NpgsqlConnection c, NpgsqlTransaction tx, Guid instanceId, CancellationToken ct) =>
+        System.Text.Json.JsonSerializer.Deserialize<Templates.TemplateDefinition>(await c.ExecuteScalarAsync<string>(new CommandDefinition(
+            "select t.definition::text from instances i join templates t on t.id = i.template_id where i.id = @instanceId",
+            new { instanceId }, tx, cancellationToken: ct)) ?? "{}", ThrillSuite.ServiceDefaults.Admin.Audit.Json)!;
 
     public static async Task<OptInRow?> GetAsync(NpgsqlConnection c, Guid instanceId, string brandId, string playerId, CancellationToken ct) =>
         await c.QuerySingleOrDefaultAsync<OptInRow>(new CommandDefinition(

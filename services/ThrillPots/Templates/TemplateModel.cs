@@ -11,7 +11,9 @@ public sealed record Share([property: JsonPropertyName("Percentage")] decimal? P
 
 public sealed record ContributionType([property: JsonPropertyName("Fixed")] decimal? Fixed);
 
-public sealed record ContributionRules(bool? OptInRequired, ContributionType? ContributionType, decimal? OperatorContributionPercentage);
+/// <summary><see cref="CurrencyLimits"/>: Always Fair per-currency bounds, keyed by ISO 4217 code (see <see cref="CurrencyLimit"/>).</summary>
+public sealed record ContributionRules(bool? OptInRequired, ContributionType? ContributionType, decimal? OperatorContributionPercentage,
+    IReadOnlyDictionary<string, CurrencyLimit>? CurrencyLimits = null);
 
 public sealed record SeedStrategy(decimal? InitialSeedValue, decimal? MinReseedValue, string? FundStrategy, string? ReseedStrategy)
 {
