@@ -336,7 +336,7 @@ public class FreeBetTests
     {
         var brand = Brands.Next();
         var player = NewPlayer();
-        var expires = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + 3000;
+        var expires = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + 10_000;
         var id = (await DirectAsync(brand, [player], new { type = "VariableFreeSpins", currency = "EUR", amount = 5 }, expires: expires))[0]
             .GetProperty("id").GetString()!;
         var before = await ConsumeAsync(brand, player, player + "-1", 1m);

@@ -166,7 +166,7 @@ public static class BonusEndpoints
             var type = FreeSpinType.Parse(JsonDocument.Parse(instance.FreespinType).RootElement, "freespin_type", errs)!;
             var expiresAt = instance.ExpiresAfterMs > 0 ? now + instance.ExpiresAfterMs : 0;
             return (new PlayerBonuses.Award(body.OperatorId!, body.BrandId!, body.RequestId!, instanceId, body.PromoId, instance.Name, type,
-                JsonSerializer.Deserialize<List<BonusScope>>(instance.AvailableFor, PlayerBonuses.Json)!, expiresAt), null);
+                JsonSerializer.Deserialize<List<BonusScope>>(instance.AvailableFor, PlayerBonuses.Json)!, expiresAt, now), null);
         }, players, ct);
     }
 
@@ -189,7 +189,8 @@ public static class BonusEndpoints
         var owner = $"{body.OperatorId}:{body.BrandId}";
         if (!http.MayActFor(owner)) return TokenValidation.Forbidden($"The caller may not act for '{owner}'.");
 
-        var award = new PlayerBonuses.Award(body.OperatorId!, body.BrandId!, body.RequestId!, null, body.PromoId, body.BonusName!, type!, scopes, expiresAt!.Value);
+        var award = new PlayerBonuses.Award(body.OperatorId!, body.BrandId!, body.RequestId!, null, body.PromoId, body.BonusName!, type!, scopes, expiresAt!.Value,
+            BonusFields.Now());
         return await AwardOnceAsync(http, db, body.OperatorId!, body.BrandId!, body.RequestId!, Hash(body),
             (_, _) => Task.FromResult<(PlayerBonuses.Award?, IResult?)>((award, null)), players, ct);
     }
@@ -304,7 +305,7 @@ public static class BonusEndpoints
         if (!Ids.IsValid(f.OperatorId)) errors["operator_id"] = ["Required: " + Ids.Rule];
         if (f.BrandId is not null && !Ids.IsValid(f.BrandId)) errors["brand_id"] = [Ids.Rule];
         if (f.Id is not null && !Guid.TryParse(f.Id, out _)) errors["id"] = ["A UUID."];
-        var column = "created_at";
+        var column = table == "player_bonuses" ? "awarded_at" : "created_at";
         if (sortField is not null && !sortable.TryGetValue(sortField, out column!))
             errors["sort_field"] = ["One of " + string.Join(", ", sortable.Keys) + "."];
         var direction = sortDirection switch { null or "-1" => "desc", "1" => "asc", _ => null };

@@ -18,7 +18,7 @@ public static class PlayerBonuses
     }
 
     public sealed record Award(string OperatorId, string BrandId, string RequestId, Guid? InstanceId, string? PromoId, string Name, FreeSpinType Type,
-        IReadOnlyList<BonusScope> Scopes, long ExpiresAt);
+        IReadOnlyList<BonusScope> Scopes, long ExpiresAt, long AwardedAt);
 
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
@@ -43,7 +43,7 @@ public static class PlayerBonuses
     /// <summary>Creates one bonus per player and publishes PlayerBonusAdded for each.</summary>
     public static async Task<List<PlayerBonus>> AwardAsync(NpgsqlConnection c, NpgsqlTransaction tx, Award a, IReadOnlyList<string> players, CancellationToken ct)
     {
-        var now = BonusFields.Now();
+        var now = a.AwardedAt;
         var docs = new List<PlayerBonus>();
         foreach (var player in players)
         {
