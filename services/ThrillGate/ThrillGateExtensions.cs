@@ -1,3 +1,4 @@
+using ThrillGate.Bonuses;
 using ThrillGate.Credits;
 using ThrillGate.Debits;
 using ThrillGate.Grpc;
@@ -25,6 +26,9 @@ public static class ThrillGateExtensions
         services.AddSingleton<CreditSender>();
         services.AddHostedService(sp => sp.GetRequiredService<CreditSender>());
         services.AddGrpcService<WalletsGrpc>(WalletsGrpc.Descriptor);
+        services.AddGrpcService<FreeBetsGrpc>(FreeBetsGrpc.Descriptor);
+        services.AddSingleton<BonusExpirySweeper>();
+        services.AddHostedService(sp => sp.GetRequiredService<BonusExpirySweeper>());
         return builder;
     }
 
@@ -32,6 +36,7 @@ public static class ThrillGateExtensions
     {
         app.MapWalletEndpoints();
         app.MapCreditEndpoints();
+        app.MapBonusEndpoints();
         app.MapAuditEndpoints(WalletEndpoints.System, "/thrillgate/audit");
         return app;
     }

@@ -27,6 +27,7 @@ public static class ThrillPotsExtensions
         services.AddSingleton<Links.LinkedInstances>();
         services.AddSingleton<ContributionService>();
         services.AddSingleton<WalletDebits>();
+        services.AddSingleton<FreeBets>();
         services.AddSingleton<PendingDebitSweeper>();
         services.AddHostedService(sp => sp.GetRequiredService<PendingDebitSweeper>());
         services.AddHostedService<ContributionDrain>();

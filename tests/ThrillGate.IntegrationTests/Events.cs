@@ -29,6 +29,11 @@ public sealed class Events : IAsyncDisposable
             bus.AddConsumer<Recorder<WinCredited>>();
             bus.AddConsumer<Recorder<WinCreditPending>>();
             bus.AddConsumer<Recorder<WinCreditFailed>>();
+            bus.AddConsumer<Recorder<PlayerBonusAdded>>();
+            bus.AddConsumer<Recorder<PlayerBonusRemoved>>();
+            bus.AddConsumer<Recorder<PlayerBonusUpdated>>();
+            bus.AddConsumer<Recorder<PlayerBonusConsumed>>();
+            bus.AddConsumer<Recorder<PlayerBonusExpired>>();
             bus.UsingRabbitMq((context, rabbit) =>
             {
                 rabbit.Host(new Uri(TestEnvironment.RabbitMq));

@@ -16,7 +16,7 @@ public sealed class Servers
     public const int Units = 120;
     // The same key across a restart: it opens the secrets the previous process sealed.
     static readonly string EncryptionKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
-    static readonly Dictionary<string, string[]> Resources = new() { ["thrillgate"] = ["wallets", "credits", "audit"] };
+    static readonly Dictionary<string, string[]> Resources = new() { ["thrillgate"] = ["wallets", "credits", "audit", "bonuses"] };
     static TestThrillId thrillId = null!;
     static ServiceProcess wallet = null!;
     // Replaced by KillAndRestartGateAsync, which disposes the one it kills; the last one is disposed in StopAsync.

@@ -167,7 +167,7 @@ public sealed class Servers
         var permissions = level is null ? [] : new[]
         {
             new { system_id = "thrillpots", permissions = Resources.Select(r => new { resource_id = r, permission = level }).ToArray() },
-            new { system_id = "thrillgate", permissions = new[] { "wallets", "credits", "audit" }.Select(r => new { resource_id = r, permission = level }).ToArray() },
+            new { system_id = "thrillgate", permissions = new[] { "wallets", "credits", "audit", "bonuses" }.Select(r => new { resource_id = r, permission = level }).ToArray() },
         };
         var account = await IdAdminAsync("/admin/accounts", new { username, account_type = "Service", org_id = org, unit_id = unit, permissions });
         var client = await IdAdminAsync($"/admin/accounts/{account.GetProperty("id").GetString()}/clients", new { });

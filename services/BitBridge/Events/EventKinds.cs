@@ -25,6 +25,11 @@ public static class EventKinds
         Kind<WinCreditFailed>(nameof(WinCreditFailed), e => Owner(e.BrandId)),
         Kind<CommunityPayoutError>(CommunityPayoutError.EventType, e => Owner(e.BrandId)),
         Kind<RafflePayoutError>(RafflePayoutError.EventType, e => Owner(e.BrandId)),
+        Kind<PlayerBonusAdded>(nameof(PlayerBonusAdded), e => (e.OperatorId, e.BrandId)),
+        Kind<PlayerBonusRemoved>(nameof(PlayerBonusRemoved), e => (e.OperatorId, e.BrandId)),
+        Kind<PlayerBonusUpdated>(nameof(PlayerBonusUpdated), e => (e.OperatorId, e.BrandId)),
+        Kind<PlayerBonusConsumed>(nameof(PlayerBonusConsumed), e => (e.OperatorId, e.BrandId)),
+        Kind<PlayerBonusExpired>(nameof(PlayerBonusExpired), e => (e.OperatorId, e.BrandId)),
         Kind<ForgotPasswordStarted>(nameof(ForgotPasswordStarted), e => (e.OrgId, e.UnitId)),
     ];
 

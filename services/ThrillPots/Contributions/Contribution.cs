@@ -33,8 +33,11 @@ public sealed record Contribution(
         $"{Currency}\n{DropCommitments.FormatValue(BaseWager)}\n{PlayerCountry}\n{MetadataJson}"));
 }
 
-/// <summary>A debit taken from the player's wallet for a contribution: its amount (player currency) and wallet transaction id.</summary>
-public sealed record Prepaid(decimal Amount, string TransactionId);
+/// <summary>
+/// What paid for a contribution in advance: a debit from the player's wallet (its amount in the player currency and wallet
+/// transaction id), or a free bet (issue 9: the amount the player's ThrillGate bonus <see cref="FreeBetId"/> gave, no debit).
+/// </summary>
+public sealed record Prepaid(decimal Amount, string? TransactionId, Guid? FreeBetId = null);
 
 /// <summary>What happened to one contribution on one instance.</summary>
 public static class Outcomes

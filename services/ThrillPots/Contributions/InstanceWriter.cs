@@ -405,12 +405,12 @@ sealed class InstanceWriter
                 write.BatchCommands.Add(Command("""
                     insert into contributions (id, instance_id, brand_id, player_id, gameround_id, request_hash, source_id, player_country,
                         player_currency, base_wager, value, player_value, base_currency, player_multiplier, jackpot_multiplier, house_share,
-                        pot_shares, metadata, wins, debit_transaction_id, created_at)
+                        pot_shares, metadata, wins, debit_transaction_id, free_bet_id, created_at)
                     select u.id, $1, u.b, u.p, u.g, u.h, u.s, u.c, u.cur, u.w, u.v, u.pv, u.bc, u.pm, u.jm, u.hs, u.ps::numeric[], u.md::jsonb,
-                        u.wn::jsonb, u.dt, $2
+                        u.wn::jsonb, u.dt, u.fb, $2
                     from unnest($3::uuid[], $4::text[], $5::text[], $6::text[], $7::bytea[], $8::text[], $9::text[], $10::text[], $11::numeric[],
                         $12::numeric[], $13::numeric[], $14::text[], $15::numeric[], $16::numeric[], $17::numeric[], $18::text[], $19::text[],
-                        $20::text[], $21::text[]) as u(id, b, p, g, h, s, c, cur, w, v, pv, bc, pm, jm, hs, ps, md, wn, dt)
+                        $20::text[], $21::text[], $22::uuid[]) as u(id, b, p, g, h, s, c, cur, w, v, pv, bc, pm, jm, hs, ps, md, wn, dt, fb)
                     """, instanceId, now.UtcDateTime, fresh.Select(r => r.Id).ToArray(), fresh.Select(r => r.C.BrandId).ToArray(),
                     fresh.Select(r => r.C.PlayerId).ToArray(), fresh.Select(r => r.C.GameroundId).ToArray(), fresh.Select(r => r.C.Hash).ToArray(),
                     fresh.Select(r => r.C.SourceId).ToArray(), fresh.Select(r => r.C.PlayerCountry).ToArray(), fresh.Select(r => r.C.Currency).ToArray(),
@@ -419,7 +419,7 @@ sealed class InstanceWriter
                     fresh.Select(r => r.JackpotMultiplier).ToArray(), fresh.Select(r => r.Applied.HouseShare).ToArray(),
                     fresh.Select(r => ArrayLiteral(r.Applied.Shares)).ToArray(), fresh.Select(r => r.C.MetadataJson).ToArray(),
                     fresh.Select(r => r.Wins.Count == 0 ? null : JsonSerializer.Serialize(r.Wins, Audit.Json)).ToArray(),
-                    fresh.Select(r => r.C.Prepaid?.TransactionId).ToArray()));
+                    fresh.Select(r => r.C.Prepaid?.TransactionId).ToArray(), fresh.Select(r => r.C.Prepaid?.FreeBetId).ToArray()));
             write.BatchCommands.Add(Command("""
                 update pots p set value = u.v, reseed_fund = u.f, seed_boost = u.b, drops = u.d::jsonb, version = p.version + 1,
                     updated_at = now(), last_win_at = case when u.w then now() else p.last_win_at end

@@ -22,7 +22,7 @@ namespace ThrillPots.Contributions;
 /// debit. Each debit is first written down as pending; a debit whose contribution never settled (the process died, the
 /// client gave up) is resolved by <see cref="PendingDebitSweeper"/>: kept if the ledger has the contribution, else cancelled.
 /// </summary>
-public sealed class WalletDebits(NpgsqlDataSource db, GrpcClients grpc)
+public sealed class WalletDebits(NpgsqlDataSource db, GrpcClients grpc, FreeBets freeBets)
 {
     static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(1);
     static readonly Google.Protobuf.Reflection.ServiceDescriptor Service =
@@ -69,6 +69,7 @@ public sealed class WalletDebits(NpgsqlDataSource db, GrpcClients grpc)
         var (amount, refusal) = await QuoteAsync(instanceId, c, ct);
         if (refusal is not null) return refusal;
         var transactionId = TransactionId(instanceId, c);
+        if (await FreeBetAsync(instanceId, c, operatorId, brand!, player.Id, transactionId, amount, apply, ct) is { } freeBetResult) return freeBetResult;
         await using (var conn = await db.OpenConnectionAsync(ct))
             await conn.ExecuteAsync(new CommandDefinition("""
                 insert into pending_debits (transaction_id, instance_id, operator_id, brand_id, player_id, gameround_id)
@@ -95,6 +96,39 @@ public sealed class WalletDebits(NpgsqlDataSource db, GrpcClients grpc)
         if (result.Outcome is Outcomes.Rejected or Outcomes.Conflict)
             await CancelAsync(operatorId, brand!, transactionId, player.Id, ct);
         if (result.Outcome != Outcomes.Unavailable) await ForgetAsync(transactionId);
+        return result;
+    }
+
+    /// <summary>
+    /// A free bet first (issue 9): when one of the player's bonuses applies, the contribution is worth what it gives and no
+    /// debit happens. A refused contribution gives the use back; so does a duplicate whose original was not paid by this use
+    /// (it was debited before the bonus existed). An unavailable one keeps it: the resend, with the same key, gets it again.
+    /// Null when no bonus applies.
+    /// </summary>
+    async Task<ContributionResult?> FreeBetAsync(Guid instanceId, Contribution c, string operatorId, string brand, string playerId, string key,
+        decimal amount, Func<Contribution, Task<ContributionResult>> apply, CancellationToken ct)
+    {
+        (decimal Amount, Guid BonusId)? use;
+        try
+        {
+            use = await freeBets.ConsumeAsync(operatorId, brand, playerId, instanceId, c, key, amount, ct);
+        }
+        catch (RpcException ex)
+        {
+            return Refusal(instanceId, ex, Reasons.WalletRefused);
+        }
+        if (use is not { } u) return null;
+        var result = await apply(c with { Prepaid = new Prepaid(u.Amount, null, u.BonusId) });
+        var giveBack = result.Outcome is Outcomes.Rejected or Outcomes.Conflict;
+        if (result.Outcome == Outcomes.Duplicate)
+        {
+            await using var conn = await db.OpenConnectionAsync(ct);
+            giveBack = await conn.ExecuteScalarAsync<Guid?>(new CommandDefinition("""
+                select free_bet_id from contributions where instance_id = @instanceId and brand_id = @BrandId and player_id = @PlayerId
+                    and gameround_id = @GameroundId
+                """, new { instanceId, c.BrandId, c.PlayerId, c.GameroundId }, cancellationToken: ct)) != u.BonusId;
+        }
+        if (giveBack) await freeBets.ReleaseAsync(key, CancellationToken.None);
         return result;
     }
 
