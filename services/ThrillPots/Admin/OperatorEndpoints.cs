@@ -131,7 +131,8 @@ public static class OperatorEndpoints
     /// wins credited; off, the operator settles both (wins are withheld from automatic payment). ThrillGate must hold an
     /// enabled wallet for the brand before this is switched on, or its contributions are refused.
     /// </summary>
-    static async Task<IResult> SetWalletIntegrationAsync(string operatorId, string brandId, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
+    static async Task<IResult> SetWalletIntegrationAsync(string operatorId, string brandId, HttpContext http, NpgsqlDataSource db,
+        Contributions.WalletDebits wallets, CancellationToken ct)
     {
         var (body, error) = await JsonBody.ReadAsync<WalletIntegrationBody>(http.Request);
         if (error is not null) return error;
@@ -147,6 +148,7 @@ public static class OperatorEndpoints
         var after = (await LoadAsync(c, tx, operatorId, ct))!;
         await Audit.WriteAsync(c, tx, http.User, "brand.wallet_integration", "brand", owner, owner, before, after, ct);
         await tx.CommitAsync(ct);
+        wallets.Forget(owner);
         return Results.Ok(after.Brands.Single(b => b.Id == brandId));
     }
 

@@ -33,6 +33,10 @@ public sealed class WalletDebits(NpgsqlDataSource db, GrpcClients grpc, FreeBets
     readonly ConcurrentDictionary<string, (bool Integrated, long Expires)> brands = new(StringComparer.Ordinal);
     static readonly ConcurrentDictionary<Guid, Templates.TemplateDefinition> Templates = new();
 
+    /// <summary>Drops the brand's cached flag: a change made through this replica applies to its next contribution (others
+    /// see it within the cache's second).</summary>
+    public void Forget(string brandId) => brands.TryRemove(brandId, out _);
+
     /// <summary>Whether the brand debits through its wallet (cached one second, like source resolution).</summary>
     public async Task<bool> IntegratedAsync(string brandId, CancellationToken ct)
     {
