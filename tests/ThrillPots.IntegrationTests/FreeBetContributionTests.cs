@@ -173,6 +173,38 @@ public class FreeBetContributionTests
     }
 
     [Test]
+    public async Task A_free_bet_use_whose_contribution_never_committed_is_given_back_by_the_sweeper()
+    {
+        // ThrillPots wrote its intent and ThrillGate gave the use, then the process died before the contribution committed and
+        // the client never resent it: the intent is older than two minutes and no ledger row has the key.
+        var jackpot = await Jackpots.CreateAsync(Jackpots.Template(fixedValue: 0.1m), brands: [Brand]);
+        var (player, _) = await WalletIntegrationTests.PlayerAsync(10m);
+        var bonus = await AwardAsync(player, new { type = "FixedFreeSpins", count = 2, currency = "EUR", value = 0.1 });
+        var key = "contrib-lost-" + Guid.NewGuid().ToString("N");
+        var gate = ThrillSuite.Grpc.GrpcClient.ForAddress($"http://127.0.0.1:{Servers.GateGrpcPort}");
+        var service = ThrillSuite.Gate.V1.GateReflection.Descriptor.FindTypeByName<Google.Protobuf.Reflection.ServiceDescriptor>("FreeBets");
+        var use = await gate.UnaryAsync<ThrillSuite.Gate.V1.FreeBetReply>(service.FindMethodByName("Consume"), new ThrillSuite.Gate.V1.ConsumeFreeBetRequest
+        {
+            OperatorId = "tpa", BrandId = "b2", PlayerId = player, ProviderId = "thrillsuite", GameId = jackpot.Id, ContributionKey = key,
+            OptInValue = "0.1", Currency = "EUR",
+        }, ThrillSuite.Grpc.CallOptions.WithTimeout(TimeSpan.FromSeconds(30)));
+        Assert.That(use.Funded, Is.True);
+        Assert.That((await BonusAsync(bonus)).GetProperty("bonus_data").GetProperty("Freespins").GetProperty("freespin_type").GetProperty("used").GetInt32(), Is.EqualTo(1));
+        await using (var c = new NpgsqlConnection(Servers.PotsDatabase))
+            await c.ExecuteAsync("""
+                insert into pending_debits (transaction_id, instance_id, operator_id, brand_id, player_id, gameround_id, created_at)
+                values (@key, @instance, 'tpa', 'b2', @player, 'r-lost', now() - interval '3 minutes')
+                """, new { key, instance = jackpot.Guid, player });
+
+        await Eventually.TrueAsync(async () =>
+            (await BonusAsync(bonus)).GetProperty("bonus_data").GetProperty("Freespins").GetProperty("freespin_type").GetProperty("used").GetInt32() == 0,
+            TimeSpan.FromSeconds(60), "the sweeper to give the use back");
+        await using var db = new NpgsqlConnection(Servers.PotsDatabase);
+        Assert.That(await db.ExecuteScalarAsync<long>("select count(*) from pending_debits where transaction_id = @key", new { key }), Is.Zero);
+        Assert.That(await DebitsAsync(player), Is.Empty, "no money moved");
+    }
+
+    [Test]
     public async Task A_win_from_a_free_bet_is_credited_to_the_wallet_while_its_contribution_was_never_debited()
     {
         var winning = await Jackpots.CreateAsync(Jackpots.Template(magic: 1, fixedValue: 0.1m), brands: [Brand]);

@@ -32,6 +32,7 @@ public sealed class Servers
     public static readonly string WalletAdminToken = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
     public static int WalletPort { get; private set; }
     static int gateGrpcPort;
+    public static int GateGrpcPort => gateGrpcPort;
     /// <summary>The platform organisation's bootstrap admin (*:*:write): acts for every owner, sets system currencies.</summary>
     public static string Platform { get; private set; } = null!;
     /// <summary>Organisation-level accounts of tpa and tpb holding thrillpots:*:write for every resource.</summary>

@@ -73,12 +73,19 @@ public sealed class WalletDebits(NpgsqlDataSource db, GrpcClients grpc, FreeBets
         var (amount, refusal) = await QuoteAsync(instanceId, c, ct);
         if (refusal is not null) return refusal;
         var transactionId = TransactionId(instanceId, c);
-        if (await FreeBetAsync(instanceId, c, operatorId, brand!, player.Id, transactionId, amount, apply, ct) is { } freeBetResult) return freeBetResult;
+        // The intent first: a debit or free-bet use taken for a contribution that then never commits (the process dies, the
+        // client gives up) is given back by the sweeper.
         await using (var conn = await db.OpenConnectionAsync(ct))
             await conn.ExecuteAsync(new CommandDefinition("""
                 insert into pending_debits (transaction_id, instance_id, operator_id, brand_id, player_id, gameround_id)
                 values (@transactionId, @instanceId, @operatorId, @brand, @PlayerId, @GameroundId) on conflict do nothing
                 """, new { transactionId, instanceId, operatorId, brand, c.PlayerId, c.GameroundId }, cancellationToken: ct));
+        if (await FreeBetAsync(instanceId, c, operatorId, brand!, player.Id, transactionId, amount, apply, ct) is { } freeBetResult)
+        {
+            // Settled unless nobody knows yet: not committed for now, or ThrillGate not reached (a use may have been taken).
+            if (freeBetResult.Outcome != Outcomes.Unavailable && freeBetResult.Reason != Reasons.WalletUnavailable) await ForgetAsync(transactionId);
+            return freeBetResult;
+        }
         try
         {
             await Client.UnaryAsync<Gate.TransactionReply>(DebitMethod, new Gate.DebitRequest
@@ -135,6 +142,9 @@ public sealed class WalletDebits(NpgsqlDataSource db, GrpcClients grpc, FreeBets
         if (giveBack) await freeBets.ReleaseAsync(key, CancellationToken.None);
         return result;
     }
+
+    /// <summary>Gives back the free-bet use taken under <paramref name="key"/>, if any (a no-op otherwise).</summary>
+    internal Task ReleaseFreeBetAsync(string key, CancellationToken ct) => freeBets.ReleaseAsync(key, ct);
 
     internal async Task CancelAsync(string operatorId, string brand, string transactionId, string? playerId, CancellationToken ct) =>
         await Client.UnaryAsync<Gate.CancelReply>(CancelMethod, new Gate.CancelRequest
@@ -217,7 +227,8 @@ public sealed class PendingDebitSweeper(NpgsqlDataSource db, WalletDebits debits
             new CommandDefinition("""
                 select p.transaction_id, p.instance_id, p.operator_id, p.brand_id, p.player_id,
                        exists (select 1 from contributions c where c.instance_id = p.instance_id and c.brand_id = p.operator_id || ':' || p.brand_id
-                               and c.player_id = p.player_id and c.gameround_id = p.gameround_id and c.debit_transaction_id = p.transaction_id)
+                               and c.player_id = p.player_id and c.gameround_id = p.gameround_id
+                               and (c.debit_transaction_id = p.transaction_id or c.free_bet_id is not null))
                 from pending_debits p where p.created_at < now() - interval '2 minutes'
                 order by p.created_at limit 100 for update skip locked
                 """, transaction: tx, cancellationToken: ct))).ToList();
@@ -225,8 +236,9 @@ public sealed class PendingDebitSweeper(NpgsqlDataSource db, WalletDebits debits
         {
             if (!d.Applied)
             {
-                logger.LogWarning("Debit {TransactionId} never became a contribution; cancelling it", d.TransactionId);
+                logger.LogWarning("Debit or free-bet use {TransactionId} never became a contribution; cancelling it", d.TransactionId);
                 await debits.CancelAsync(d.OperatorId, d.BrandId, d.TransactionId, d.PlayerId, ct);
+                await debits.ReleaseFreeBetAsync(d.TransactionId, ct);
             }
             await c.ExecuteAsync(new CommandDefinition("delete from pending_debits where transaction_id = @TransactionId", new { d.TransactionId }, tx,
                 cancellationToken: ct));
