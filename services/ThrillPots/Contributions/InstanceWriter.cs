@@ -53,6 +53,7 @@ sealed class InstanceWriter
     // duplicate of that contribution, never a second one, so an integrator's retry that crosses a switch counts once. Fixed
     // when the instance is created (in the switch's transaction), so read once per writer.
     Guid[]? lineage;
+    (string Json, Schedule Parsed)? schedule;
     // The writer's own connection, kept across batches: no pool round trip or reset per batch, and its prepared
     // statements stay. Dropped after any failure, since its state is then unknown.
     NpgsqlConnection? connection;
@@ -274,7 +275,7 @@ sealed class InstanceWriter
         if (instance is null)
             return Fill(results, batch, _ => ContributionResult.Refused(instanceId, Reasons.NotFound, $"No jackpot instance {instanceId}."));
         var definition = Template(conn, tx, instance.TemplateId);
-        var schedule = instance.ScheduleJson is null ? null : JsonSerializer.Deserialize<Schedule>(instance.ScheduleJson, Audit.Json);
+        var schedule = Schedule(instance.ScheduleJson);
         // Raffle periods that ended are drawn before anything later is applied, whatever the state now (a one-time raffle
         // resolves at its schedule's end, when the instance terminates).
         RaffleInstance? raffle = null;
@@ -474,6 +475,16 @@ sealed class InstanceWriter
     {
         for (var i = 0; i < batch.Count; i++) results[i] = batch[i].Contribution is null ? new ContributionResult(Guid.Empty, Outcomes.Accepted) : make(i);
         return results!;
+    }
+
+    /// <summary>The instance's schedule, parsed again only when its stored text changes (not once per batch).</summary>
+    Schedule? Schedule(string? json)
+    {
+        if (json is null) return null;
+        if (schedule is { } cached && cached.Json == json) return cached.Parsed;
+        var parsed = JsonSerializer.Deserialize<Schedule>(json, Audit.Json)!;
+        schedule = (json, parsed);
+        return parsed;
     }
 
     TemplateDefinition Template(NpgsqlConnection conn, NpgsqlTransaction tx, Guid templateId)
