@@ -22,6 +22,7 @@ public static class ThrillConnectExtensions
         bus.AddConsumer<JackpotWonConsumer>().Endpoint(PerReplica);
         bus.AddConsumer<OptInChangedConsumer>().Endpoint(PerReplica);
         bus.AddConsumer<RaffleWonConsumer>().Endpoint(PerReplica);
+        bus.AddConsumer<PlayerBonusConsumer>().Endpoint(PerReplica);
     }
 
     public static WebApplicationBuilder AddThrillConnect(this WebApplicationBuilder builder)

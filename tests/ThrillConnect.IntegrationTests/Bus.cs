@@ -34,6 +34,9 @@ public sealed class Bus : IAsyncDisposable
 
     public Task PublishAsync<T>(T message) where T : class => bus.Publish(message);
 
+    /// <summary>As the outbox relay publishes: with the row's id as the message id (the same id again when it re-sends).</summary>
+    public Task PublishAsync<T>(T message, Guid messageId) where T : class => bus.Publish(message, c => c.MessageId = messageId);
+
     public async ValueTask DisposeAsync()
     {
         await host.StopAsync();
@@ -59,6 +62,16 @@ public static class Events
         new(Guid.NewGuid(), brand.Split(':')[0], brand, player, "src-direct", instance, "Direct jackpot", currency, NextTimestamp(), "minor", amount,
             multipliers ?? new CurrencyMultipliers(brand, "EUR", new Dictionary<string, decimal> { ["EUR"] = 1m, ["USD"] = 1.1m }),
             ["game-1"], 10m, false, 0m, null, null, "round-1", Guid.NewGuid(), "HitRate", currency, amount, []);
+
+    /// <summary>A player bonus as ThrillGate's events carry it: a fixed one (5 × €0.20, 2 used) unless <paramref name="variable"/>.</summary>
+    public static ThrillSuite.Contracts.Gate.PlayerBonus Bonus(Guid id, string state, bool variable = false) =>
+        new(id, "promo-1", Guid.NewGuid(), [new ThrillSuite.Contracts.Gate.BonusScope("thrillsuite", ["slots"])],
+            new Dictionary<string, ThrillSuite.Contracts.Gate.BonusFreespins>
+            {
+                ["Freespins"] = new(id, "Freebets", variable
+                    ? new ThrillSuite.Contracts.Gate.PlayerFreeSpinType("PlayerVariableFreeSpins", "EUR", Amount: 1.5m, AmountUsed: 0.2m)
+                    : new ThrillSuite.Contracts.Gate.PlayerFreeSpinType("PlayerFixedFreeSpins", "EUR", Count: 5, Used: 2, Value: 0.2m)),
+            }, state, 1767225600000, 1767312000000, state == "Consumed" ? 1767230000000 : null);
 
     public static OptInChanged OptIn(Guid instance, string brand, string player, bool optedIn = true) =>
         new(instance, player, player, brand, 0.5m, "EUR", 3, 1.5m, optedIn, NextTimestamp());

@@ -189,18 +189,23 @@ public sealed class Servers
     {
         await using var service = await Ws.ServiceAsync(OperatorA);
         await service.SubscribeAsync("*");
+        await service.SubscribeToAsync("thrillgate", "*");
         var instance = Guid.NewGuid();
         var player = "warm-" + Guid.NewGuid().ToString("N")[..8];
-        var missing = new HashSet<string> { "JackpotUpdate", "WinEvent", "OptInEvent" };
+        var missing = new HashSet<string> { "JackpotUpdate", "WinEvent", "OptInEvent", "PlayerBonusUpdated" };
+        var bonus = Events.Bonus(Guid.NewGuid(), "Available");
         await Eventually.TrueAsync(async () =>
         {
             if (missing.Contains("JackpotUpdate")) await Bus.PublishAsync(Events.Update(instance, OrgA, ["cna:a1"]));
             if (missing.Contains("WinEvent")) await Bus.PublishAsync(Events.Win(instance, "cna:a1", player, 1m));
             if (missing.Contains("OptInEvent")) await Bus.PublishAsync(Events.OptIn(instance, "cna:a1", player));
-            if (await service.TryNextAsync(f => missing.Contains(f.Name) && f.InstanceId == instance, TimeSpan.FromSeconds(1)) is { } frame)
+            if (missing.Contains("PlayerBonusUpdated"))
+                await Bus.PublishAsync(new ThrillSuite.Contracts.Gate.PlayerBonusUpdated(OrgA, "a1", player, bonus, Events.NextTimestamp()));
+            if (await service.TryNextAsync(f => missing.Contains(f.Name) && (f.InstanceId == instance || f.Name == "PlayerBonusUpdated"),
+                    TimeSpan.FromSeconds(1)) is { } frame)
                 missing.Remove(frame.Name);
             return missing.Count == 0;
-        }, TimeSpan.FromSeconds(60), "ThrillConnect to consume JackpotUpdated, JackpotWon and OptInChanged");
+        }, TimeSpan.FromSeconds(60), "ThrillConnect to consume JackpotUpdated, JackpotWon, OptInChanged and PlayerBonusUpdated");
     }
 
     [OneTimeTearDown]

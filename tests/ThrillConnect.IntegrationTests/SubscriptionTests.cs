@@ -106,7 +106,8 @@ public class SubscriptionTests
     }
 
     [TestCase("""{"SubscribeRequest": {"events": [{"source": "thrillpots", "event_type": "RaffleWon"}]}}""")]
-    [TestCase("""{"SubscribeRequest": {"events": [{"source": "thrillgate", "event_type": "*"}]}}""")]
+    [TestCase("""{"SubscribeRequest": {"events": [{"source": "thrillgate", "event_type": "JackpotUpdate"}]}}""")]
+    [TestCase("""{"SubscribeRequest": {"events": [{"source": "thrilldrops", "event_type": "*"}]}}""")]
     [TestCase("""{"SubscribeRequest": {"events": [{"source": "thrillpots"}]}}""")]
     [TestCase("""{"SubscribeRequest": {"events": []}}""")]
     [TestCase("""{"SubscribeRequest": {"events": "JackpotUpdate"}}""")]

@@ -105,9 +105,12 @@ public sealed class Ws : IAsyncDisposable
     }
 
     /// <summary>Subscribes to thrillpots events of the given types; returns once the server has acted on it (no ack exists).</summary>
-    public async Task SubscribeAsync(params string[] types)
+    public Task SubscribeAsync(params string[] types) => SubscribeToAsync("thrillpots", types);
+
+    /// <summary>Subscribes to a source's events of the given types (thrillgate: the freebet events).</summary>
+    public async Task SubscribeToAsync(string source, params string[] types)
     {
-        await SendJsonAsync(new { SubscribeRequest = new { events = types.Select(t => new { source = "thrillpots", event_type = t }).ToArray() } });
+        await SendJsonAsync(new { SubscribeRequest = new { events = types.Select(t => new { source, event_type = t }).ToArray() } });
         await BarrierAsync();
     }
 

@@ -21,7 +21,7 @@ public class FreeBetTests
     static async Task<JsonElement> DirectAsync(string brand, string[] players, object bonus, object? availableFor = null, long expires = 0,
         string? requestId = null, string? promo = null)
     {
-        var reply = await Gate.PostAsync("/bonus/playerbonus/create", Operator, new
+        var reply = await Gate.PostAsync("/thrillgate/bonus/playerbonus/create", Operator, new
         {
             request_id = requestId ?? Guid.NewGuid().ToString(), operator_id = Servers.Operator, brand_id = brand, players, bonus_name = "Dynamic",
             bonus, available_for = availableFor, timestamp_bonus_expires = expires, promo_id = promo,

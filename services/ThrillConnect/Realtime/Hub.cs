@@ -43,11 +43,14 @@ public sealed record OptInData(Guid InstanceId, string PlayerId, string ExtPlaye
 public sealed class Hub(Jackpots jackpots, ILogger<Hub> logger)
 {
     public const string Source = "thrillpots";
+    /// <summary>The source of the freebet events (ThrillGate's).</summary>
+    public const string GateSource = "thrillgate";
     readonly ConcurrentDictionary<string, ConcurrentDictionary<Guid, Connection>> players = new(StringComparer.Ordinal);
     readonly ConcurrentDictionary<Guid, Connection> services = new();
     readonly ConcurrentDictionary<Guid, JackpotUpdated> latest = new();
     readonly ConcurrentDictionary<Guid, byte> recentWins = new();
     readonly ConcurrentDictionary<(Guid, string), byte> recentDraws = new();
+    readonly ConcurrentDictionary<Guid, byte> recentBonusEvents = new();
 
     public int Count => services.Count + players.Values.Sum(p => p.Count);
 
@@ -144,6 +147,24 @@ public sealed class Hub(Jackpots jackpots, ILogger<Hub> logger)
                 if (c.Wants(Source, "RaffleWinEvent")) c.Enqueue(frame);
         foreach (var c in services.Values)
             if (c.Wants(Source, "RaffleWinEvent") && c.MayRead(r.BrandId)) c.Enqueue(frame);
+    }
+
+    /// <summary>
+    /// A freebet event (source thrillgate, spec §9.4): to the player's own sockets and to the services that may read the brand.
+    /// A message the outbox sent again (same message id) is shown once.
+    /// </summary>
+    public void PublishBonus(Guid? messageId, string name, string operatorId, string brandId, string playerId,
+        ThrillSuite.Contracts.Gate.PlayerBonus bonus, long timestamp)
+    {
+        if (messageId is { } id && !recentBonusEvents.TryAdd(id, 0)) return;
+        if (recentBonusEvents.Count > 10_000) recentBonusEvents.Clear();
+        var frame = new Envelope("Event", GateSource, name, operatorId, brandId, playerId, PlayerBonusData.Of(bonus), timestamp).Bytes();
+        var brandKey = $"{operatorId}:{brandId}";
+        if (players.TryGetValue(brandKey, out var connections))
+            foreach (var c in connections.Values)
+                if (c.PlayerId == playerId && c.Wants(GateSource, name)) c.Enqueue(frame);
+        foreach (var c in services.Values)
+            if (c.Wants(GateSource, name) && c.MayRead(brandKey)) c.Enqueue(frame);
     }
 
     /// <summary>After a subscription that covers JackpotUpdate: the instances it may see, at once.</summary>

@@ -336,7 +336,14 @@ public static class Sockets
             }
         }
 
-        static readonly HashSet<string> EventTypes = ["*", "JackpotUpdate", "WinEvent", "OptInEvent", "RaffleWinEvent"];
+        static readonly Dictionary<string, HashSet<string>> EventTypes = new(StringComparer.Ordinal)
+        {
+            [Hub.Source] = ["*", "JackpotUpdate", "WinEvent", "OptInEvent", "RaffleWinEvent"],
+            [Hub.GateSource] = ["*", "PlayerBonusAdded", "PlayerBonusRemoved", "PlayerBonusUpdated", "PlayerBonusConsumed", "PlayerBonusExpired"],
+        };
+
+        const string KnownEvents = "source thrillpots with event_type *, JackpotUpdate, WinEvent, OptInEvent or RaffleWinEvent; " +
+            "source thrillgate with event_type *, PlayerBonusAdded, PlayerBonusRemoved, PlayerBonusUpdated, PlayerBonusConsumed or PlayerBonusExpired";
 
         async Task SubscribeAsync(JsonElement body)
         {
@@ -350,12 +357,12 @@ public static class Sockets
             {
                 if (e.ValueKind != JsonValueKind.Object || Text(e, "source") is not { } source || Text(e, "event_type") is not { } type)
                 {
-                    Error("SubscribeRequest", "invalid_request", "events[]: { \"source\": \"thrillpots\", \"event_type\": \"*\" | \"JackpotUpdate\" | \"WinEvent\" | \"OptInEvent\" | \"RaffleWinEvent\" }.", null);
+                    Error("SubscribeRequest", "invalid_request", $"events[]: {{ \"source\", \"event_type\" }}: {KnownEvents}.", null);
                     return;
                 }
-                if (source != Hub.Source || !EventTypes.Contains(type))
+                if (!EventTypes.TryGetValue(source, out var types) || !types.Contains(type))
                 {
-                    Error("SubscribeRequest", "invalid_request", $"Unknown event {Truncate(source, 32)}/{Truncate(type, 32)}: source thrillpots, event_type *, JackpotUpdate, WinEvent, OptInEvent or RaffleWinEvent.", null);
+                    Error("SubscribeRequest", "invalid_request", $"Unknown event {Truncate(source, 32)}/{Truncate(type, 32)}: {KnownEvents}.", null);
                     return;
                 }
                 wanted.Add((source, type));

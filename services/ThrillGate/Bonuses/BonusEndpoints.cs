@@ -53,9 +53,18 @@ public static class BonusEndpoints
         created_at as CreatedAt
         """;
 
+    /// <summary>
+    /// The spec's paths are <c>thrillgate/bonus/...</c> (what the edge routes to ThrillGate); <c>/bonus/...</c> is the same API
+    /// for callers that reach ThrillGate directly, kept out of the OpenAPI document.
+    /// </summary>
     public static void MapBonusEndpoints(this WebApplication app)
     {
-        var g = app.MapGroup("/bonus").WithTags("Bonuses");
+        Map(app.MapGroup("/thrillgate/bonus").WithTags("Bonuses"));
+        Map(app.MapGroup("/bonus").ExcludeFromDescription());
+    }
+
+    static void Map(RouteGroupBuilder g)
+    {
         g.MapPost("/templates", CreateTemplateAsync).RequirePermission(WalletEndpoints.System, Resource, write: true);
         g.MapGet("/templates", ListTemplatesAsync).RequirePermission(WalletEndpoints.System, Resource, write: false);
         g.MapPost("/instances", CreateInstanceAsync).RequirePermission(WalletEndpoints.System, Resource, write: true);
@@ -97,7 +106,7 @@ public static class BonusEndpoints
             tx, cancellationToken: ct)))!);
         await Audit.WriteAsync(c, tx, http.User, "bonus_template.create", "bonus_template", id.ToString(), owner, null, doc, ct);
         await tx.CommitAsync(ct);
-        return Results.Created($"/bonus/templates?id={id}", doc);
+        return Results.Created($"/thrillgate/bonus/templates?id={id}", doc);
     }
 
     static async Task<IResult> CreateInstanceAsync(HttpContext http, NpgsqlDataSource db, CancellationToken ct)
@@ -136,7 +145,7 @@ public static class BonusEndpoints
         var doc = Doc((await LoadInstanceAsync(c, tx, id, ct))!);
         await Audit.WriteAsync(c, tx, http.User, "bonus_instance.create", "bonus_instance", id.ToString(), owner, null, doc, ct);
         await tx.CommitAsync(ct);
-        return Results.Created($"/bonus/instances?id={id}", doc);
+        return Results.Created($"/thrillgate/bonus/instances?id={id}", doc);
     }
 
     /// <summary>Awards an instance to players (§8.3 step 3): each gets its own bonus, expiring <c>expires_after_ms</c> after the award.</summary>
