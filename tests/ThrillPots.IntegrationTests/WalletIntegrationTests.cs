@@ -104,6 +104,28 @@ public class WalletIntegrationTests
     }
 
     [Test]
+    public async Task The_wallet_is_debited_the_always_fair_minimum_of_the_players_currency_and_the_pot_gets_exactly_that()
+    {
+        // Fixed EUR 0.05 is below SEK 1 (EUR 0.0869…) and GBP 0.5: each player pays their currency's round minimum.
+        var template = Jackpots.Template(fixedValue: 0.05m, magic: 1_000_000_000_000_000);
+        template["contribution_rules"]!["currency_limits"] = JsonNode.Parse("""{"SEK": {"min": 1, "max": 50}, "GBP": {"min": 0.5, "max": 5}}""");
+        var fair = await Jackpots.CreateAsync(template, brands: [Brand]);
+        foreach (var (currency, minimum) in new[] { ("SEK", 1m), ("GBP", 0.5m) })
+        {
+            var (player, token) = await PlayerAsync(10m, currency);
+            var result = (await Jackpots.ContributeAsync(Body(player, token, currency, fair))).Expect(HttpStatusCode.OK).Json;
+            Assert.That(result.GetProperty("player_contribution_value").GetDecimal(), Is.EqualTo(minimum), currency);
+            Assert.That(await BalanceAsync(player), Is.EqualTo(10m - minimum), currency);
+            var debit = (await WalletTransactionsAsync(player)).Single(t => t.GetProperty("transaction_type").GetString() == "Debit");
+            Assert.That((debit.GetProperty("amount").GetDecimal(), debit.GetProperty("currency").GetString()), Is.EqualTo((minimum, currency)));
+            await using var c = new NpgsqlConnection(Servers.PotsDatabase);
+            Assert.That(await c.ExecuteScalarAsync<decimal>("select player_value from contributions where id = @id",
+                new { id = Guid.Parse(result.GetProperty("contribution_id").GetString()!) }), Is.EqualTo(minimum), "the ledger records what was debited");
+        }
+        Assert.That((await Jackpots.ReconcileAsync(fair)).GetProperty("balanced").GetBoolean(), Is.True);
+    }
+
+    [Test]
     public async Task Player_tokens_are_required_and_checked()
     {
         var (player, token) = await PlayerAsync(10m);
