@@ -57,6 +57,8 @@ public class EdgeTests
     [TestCase("/admin/deliveries?status=dead")]
     [TestCase("/admin/wallets")]
     [TestCase("/admin/organisations")]
+    [TestCase("/thrillgate/bonus/templates?operator_id=op")]
+    [TestCase("/thrillgate/bonus/playerbonus?operator_id=op")]
     public async Task An_admin_api_is_routed_to_its_service_which_asks_for_a_token(string path)
     {
         // The edge answers an unrouted path 404; a routed one reaches a service, which wants a bearer token.
