@@ -139,7 +139,29 @@ export interface ErrorData {
   request_id?: string;
 }
 
-/** Any other event's `data` (freebet events, RaffleWinEvent, ...): dispatched by `msg_name` untyped. */
+/** `freespin_type` of a player bonus: the fixed variant (count, used, value) or the variable one (amount, amount_used). */
+export type PlayerFreeSpinType =
+  | { type: "PlayerFixedFreeSpins"; count: number; used: number; currency: string; value: number }
+  | { type: "PlayerVariableFreeSpins"; amount: number; amount_used: number; currency: string };
+
+/**
+ * `data` of the freebet events (source `thrillgate`: PlayerBonusAdded, PlayerBonusRemoved, PlayerBonusUpdated,
+ * PlayerBonusConsumed, PlayerBonusExpired), sent to the player the bonus belongs to.
+ */
+export interface PlayerBonus {
+  id: string;
+  promo_id: string | null;
+  bonus_instance_id: string | null;
+  available_for: { provider_id: string; game_ids: string[] }[];
+  bonus_data: { Freespins: { id: string; name: string; freespin_type: PlayerFreeSpinType } };
+  /** `Removed` after an operator's removal (ThrillSuite). */
+  state: "Available" | "Consumed" | "Expired" | "Removed";
+  timestamp_bonus_awarded: number;
+  timestamp_bonus_expires: number;
+  timestamp_bonus_consumed: number | null;
+}
+
+/** Any other event's `data` (RaffleWinEvent, ...): dispatched by `msg_name` untyped. */
 export type GenericEventData = Record<string, unknown>;
 
 /** `{"PlayerOptInRequest": ...}` without `request_id`, which the client adds. */
@@ -345,6 +367,11 @@ export interface ThrillConnectEventMap {
   WinEvent: (data: WinEvent, envelope: Envelope<WinEvent>) => void;
   OptInEvent: (data: OptInEvent, envelope: Envelope<OptInEvent>) => void;
   PlayerOptInResponse: (data: PlayerOptInResponse, envelope: Envelope<PlayerOptInResponse>) => void;
+  PlayerBonusAdded: (data: PlayerBonus, envelope: Envelope<PlayerBonus>) => void;
+  PlayerBonusRemoved: (data: PlayerBonus, envelope: Envelope<PlayerBonus>) => void;
+  PlayerBonusUpdated: (data: PlayerBonus, envelope: Envelope<PlayerBonus>) => void;
+  PlayerBonusConsumed: (data: PlayerBonus, envelope: Envelope<PlayerBonus>) => void;
+  PlayerBonusExpired: (data: PlayerBonus, envelope: Envelope<PlayerBonus>) => void;
   /** Every frame the server sends, before it is dispatched. */
   envelope: (envelope: Envelope) => void;
   /** The socket opened and the subscriptions were sent; `reconnected` is false for the first connection. */

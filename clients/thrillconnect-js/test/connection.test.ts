@@ -6,6 +6,7 @@ import {
   ThrillConnectError,
   type JackpotUpdate,
   type OptInEvent,
+  type PlayerBonus,
   type WebSocketLike,
   type WinEvent,
 } from "@thrillsuite/thrillconnect";
@@ -150,7 +151,7 @@ describe("connection", () => {
 
     const win = next(client, "WinEvent");
     const optIn = next(client, "OptInEvent");
-    const bonus = new Promise<[Record<string, unknown>, { source: string }]>((resolve) =>
+    const bonus = new Promise<[PlayerBonus, { source: string }]>((resolve) =>
       client.on("PlayerBonusAdded", (data, envelope) => resolve([data, envelope])),
     );
     const brand = { operatorId: "demo_operator", brandId: "demo_brand" };
@@ -165,7 +166,7 @@ describe("connection", () => {
     assert.equal((optInData as OptInEvent).opted_in, true);
     assert.equal(optInEnvelope.player_id, "demo_player_1");
     const [bonusData, bonusEnvelope] = await bonus;
-    assert.deepEqual(bonusData, { id: "bonus-1", state: "Available" });
+    assert.deepEqual(bonusData, { id: "bonus-1", state: "Available" } as unknown as PlayerBonus);
     assert.equal(bonusEnvelope.source, "thrillgate");
   });
 
