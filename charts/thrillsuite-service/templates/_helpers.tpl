@@ -85,7 +85,7 @@ Auth__Issuer: {{ required "global.auth.issuer is required (the public Thrill-ID 
 Auth__Audience: {{ .Values.global.auth.audiences | quote }}
 Auth__JwksUri: {{ .Values.global.auth.jwksUri | default (printf "http://%s:%v/.well-known/jwks.json" (include "thrillsuite-service.peerName" (dict "root" . "name" "thrillid")) .Values.ports.http) | quote }}
 {{- end }}
-{{- if .Values.issuesTokens }}
+{{- if .Values.identityProvider }}
 ThrillId__Issuer: {{ required "global.auth.issuer is required (the public Thrill-ID issuer URL)" .Values.global.auth.issuer | quote }}
 ThrillId__Audiences: {{ .Values.global.auth.audiences | quote }}
 {{- end }}
