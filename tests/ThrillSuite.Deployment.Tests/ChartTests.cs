@@ -13,6 +13,8 @@ public sealed partial class ChartTests
 
     [GeneratedRegex(@"\.Values((?:\.[A-Za-z_][A-Za-z0-9_]*)+)")]
     private static partial Regex ValuesReference();
+    [GeneratedRegex(@"\$(?<name>[A-Za-z_][A-Za-z0-9_]*)\s*:=\s*[$\w.]*?\.Values(?<path>(?:\.[A-Za-z_][A-Za-z0-9_]*)+)\s*\}\}")]
+    private static partial Regex VariableAssignment();
     /// <summary>A configuration key naming a secret, as the services spell it in their validation messages and options.</summary>
     [GeneratedRegex(@"""(?<section>[A-Z][A-Za-z0-9]*):(?<key>[A-Za-z0-9]*(?:EncryptionKey|Secret|Password|AdminToken|ApiKey))(?=[\s""])")]
     private static partial Regex SecretSetting();
@@ -87,12 +89,20 @@ public sealed partial class ChartTests
         var missing = new List<string>();
         var count = 0;
         foreach (var template in Repo.Templates(chart))
-            foreach (Match m in ValuesReference().Matches(File.ReadAllText(template)))
+        {
+            var text = File.ReadAllText(template);
+            var references = ValuesReference().Matches(text).Select(m => m.Groups[1].Value).ToList();
+            // A variable holding part of the values ({{ $l := .Values.ingress.limits }} ... $l.tokenRps) counts as its path.
+            foreach (Match assignment in VariableAssignment().Matches(text))
+                references.AddRange(Regex.Matches(text, $@"\${assignment.Groups["name"].Value}((?:\.[A-Za-z_][A-Za-z0-9_]*)+)")
+                    .Select(use => assignment.Groups["path"].Value + use.Groups[1].Value));
+            foreach (var reference in references)
             {
                 count++;
-                if (!Yaml.Has(values, m.Groups[1].Value.TrimStart('.').Split('.')))
-                    missing.Add($"{Path.GetRelativePath(Repo.Root, template)}: .Values{m.Groups[1].Value} is not in the values");
+                if (!Yaml.Has(values, reference.TrimStart('.').Split('.')))
+                    missing.Add($"{Path.GetRelativePath(Repo.Root, template)}: .Values{reference} is not in the values");
             }
+        }
         Assert.That(count, Is.GreaterThan(10), $"{chart}: the templates reference values");
         return missing;
     }
