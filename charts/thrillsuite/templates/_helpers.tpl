@@ -73,7 +73,7 @@ spec:
       http:
         paths:
           {{- range $paths }}
-          - path: {{ index . 2 }}
+          - path: {{ index . 2 | quote }}
             pathType: {{ index . 3 }}
             backend:
               service:
