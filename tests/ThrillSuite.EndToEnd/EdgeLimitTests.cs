@@ -127,6 +127,7 @@ public class EdgeLimitTests
 
         var byEdge = results.Where(r => r.ByEdge).ToList();
         var passed = results.Where(r => !r.ByEdge).ToList();
+        TestContext.Out.WriteLine($"{results.Count} token requests in {elapsed.TotalMilliseconds:F0} ms: {passed.Count} passed the edge, {byEdge.Count} answered 429 by it");
         Assert.Multiple(() =>
         {
             Assert.That(byEdge, Is.Not.Empty);
