@@ -6,20 +6,44 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Logging;
+using OpenTelemetry.Proto.Collector.Logs.V1;
+using OpenTelemetry.Proto.Collector.Metrics.V1;
+using OpenTelemetry.Proto.Collector.Trace.V1;
+using OpenTelemetry.Proto.Common.V1;
+using OpenTelemetry.Proto.Metrics.V1;
+using OpenTelemetry.Proto.Resource.V1;
 
 namespace ThrillSuite.EndToEnd;
 
-public sealed record ReceivedSpan(string Service, string TraceId, string SpanId, string ParentSpanId, string Name, int Kind);
+/// <summary>A span as exported; <see cref="Kind"/> is OTLP's SpanKind (1 internal, 2 server, 3 client, 4 producer, 5 consumer).</summary>
+public sealed record ReceivedSpan(string Service, string TraceId, string SpanId, string ParentSpanId, string Name, int Kind,
+    IReadOnlyDictionary<string, object> Attributes)
+{
+    public string? Tag(string key) => Attributes.TryGetValue(key, out var v) ? Convert.ToString(v, System.Globalization.CultureInfo.InvariantCulture) : null;
+    public override string ToString() => $"{Service}:{Name}:{Kind}[{string.Join(",", Attributes.Select(a => $"{a.Key}={a.Value}"))}]";
+}
 
 /// <summary>
-/// An OTLP/HTTP (protobuf) collector inside the test: the services export to it exactly as they would to a
-/// real collector, and the test reads back which services exported which signals, and the spans. Only the fields the tests read are decoded
-/// (opentelemetry-proto: ExportTraceServiceRequest → ResourceSpans → ScopeSpans → Span).
+/// One data point of a metric as exported (<see cref="Type"/>: counter, updowncounter, gauge or histogram): a sum's or gauge's
+/// value, or a histogram's count and sum. Counters and
+/// histograms are cumulative here (the SDK's default), so the latest point of a series is its total so far.
+/// </summary>
+public sealed record ReceivedPoint(string Service, string Metric, string Type, string Unit, IReadOnlyDictionary<string, object> Attributes,
+    double Value, ulong Count, DateTime Time)
+{
+    public string? Tag(string key) => Attributes.TryGetValue(key, out var v) ? Convert.ToString(v, System.Globalization.CultureInfo.InvariantCulture) : null;
+}
+
+/// <summary>
+/// An OTLP/HTTP (protobuf) collector inside the test: the services export to it exactly as they would to a real collector,
+/// and the test reads back which services exported which signals, the spans with their attributes, and the metrics' data
+/// points. The messages are generated from the OTLP protos in protos/opentelemetry.
 /// </summary>
 public sealed class OtlpReceiver : IAsyncDisposable
 {
     readonly WebApplication app;
     public ConcurrentBag<ReceivedSpan> Spans { get; } = [];
+    public ConcurrentBag<ReceivedPoint> Points { get; } = [];
     /// <summary>Every export received: (signal: traces, metrics or logs; the exporting service).</summary>
     public ConcurrentBag<(string Signal, string Service)> Exports { get; } = [];
     public string Endpoint { get; }
@@ -42,63 +66,84 @@ public sealed class OtlpReceiver : IAsyncDisposable
         {
             using var body = new MemoryStream();
             await request.Body.CopyToAsync(body);
-            receiver.Decode(signal, body.ToArray());
-            return Results.Bytes([], "application/x-protobuf");
+            body.Position = 0;
+            byte[] response = signal switch
+            {
+                "traces" => receiver.Receive(ExportTraceServiceRequest.Parser.ParseFrom(body), new ExportTraceServiceResponse()),
+                "metrics" => receiver.Receive(ExportMetricsServiceRequest.Parser.ParseFrom(body), new ExportMetricsServiceResponse()),
+                "logs" => receiver.Receive(ExportLogsServiceRequest.Parser.ParseFrom(body), new ExportLogsServiceResponse()),
+                _ => [],
+            };
+            return Results.Bytes(response, "application/x-protobuf");
         });
         await app.StartAsync();
         return receiver;
     }
 
-    // Traces, metrics and logs requests share their outer shape: field 1 holds Resource{Spans,Metrics,Logs},
-    // whose field 1 is the Resource with the service.name attribute.
-    void Decode(string signal, byte[] request)
+    byte[] Receive(ExportTraceServiceRequest request, IMessage response)
     {
-        foreach (var resourceSignal in Fields(request, 1))
+        foreach (var resourceSpans in request.ResourceSpans)
         {
-            var service = "";
-            foreach (var resource in Fields(resourceSignal, 1))
-            foreach (var attribute in Fields(resource, 1))
-                if (String(attribute, 1) == "service.name")
-                    service = Fields(attribute, 2).Select(v => String(v, 1)).FirstOrDefault() ?? "";
-            Exports.Add((signal, service));
-            if (signal != "traces") continue;
-            foreach (var scopeSpans in Fields(resourceSignal, 2))
-            foreach (var span in Fields(scopeSpans, 2))
-                Spans.Add(new ReceivedSpan(service, Hex(span, 1), Hex(span, 2), Hex(span, 4), String(span, 5), (int)Varint(span, 6)));
+            var service = ServiceName(resourceSpans.Resource);
+            Exports.Add(("traces", service));
+            foreach (var span in resourceSpans.ScopeSpans.SelectMany(s => s.Spans))
+                Spans.Add(new ReceivedSpan(service, Hex(span.TraceId), Hex(span.SpanId), Hex(span.ParentSpanId), span.Name, (int)span.Kind,
+                    Attributes(span.Attributes)));
         }
+        return response.ToByteArray();
     }
 
-    static IEnumerable<byte[]> Fields(byte[] message, int field)
+    byte[] Receive(ExportMetricsServiceRequest request, IMessage response)
     {
-        var input = new CodedInputStream(message);
-        var found = new List<byte[]>();
-        uint tag;
-        while ((tag = input.ReadTag()) != 0)
+        foreach (var resourceMetrics in request.ResourceMetrics)
         {
-            if (WireFormat.GetTagFieldNumber(tag) == field && WireFormat.GetTagWireType(tag) == WireFormat.WireType.LengthDelimited)
-                found.Add(input.ReadBytes().ToByteArray());
-            else input.SkipLastField();
+            var service = ServiceName(resourceMetrics.Resource);
+            Exports.Add(("metrics", service));
+            foreach (var metric in resourceMetrics.ScopeMetrics.SelectMany(s => s.Metrics))
+            {
+                var (type, numbers) = metric.DataCase switch
+                {
+                    Metric.DataOneofCase.Sum => (metric.Sum.IsMonotonic ? "counter" : "updowncounter", metric.Sum.DataPoints),
+                    Metric.DataOneofCase.Gauge => ("gauge", metric.Gauge.DataPoints),
+                    _ => ("", null),
+                };
+                foreach (var p in numbers ?? [])
+                    Points.Add(new ReceivedPoint(service, metric.Name, type, metric.Unit, Attributes(p.Attributes),
+                        p.ValueCase == NumberDataPoint.ValueOneofCase.AsInt ? p.AsInt : p.AsDouble, 0, Time(p.TimeUnixNano)));
+                if (metric.DataCase == Metric.DataOneofCase.Histogram)
+                    foreach (var p in metric.Histogram.DataPoints)
+                        Points.Add(new ReceivedPoint(service, metric.Name, "histogram", metric.Unit, Attributes(p.Attributes), p.Sum, p.Count,
+                            Time(p.TimeUnixNano)));
+            }
         }
-        return found;
+        return response.ToByteArray();
     }
 
-    static string String(byte[] message, int field) =>
-        Fields(message, field).Select(b => System.Text.Encoding.UTF8.GetString(b)).FirstOrDefault() ?? "";
-
-    static string Hex(byte[] message, int field) =>
-        Fields(message, field).Select(Convert.ToHexStringLower).FirstOrDefault() ?? "";
-
-    static ulong Varint(byte[] message, int field)
+    byte[] Receive(ExportLogsServiceRequest request, IMessage response)
     {
-        var input = new CodedInputStream(message);
-        uint tag;
-        while ((tag = input.ReadTag()) != 0)
-        {
-            if (WireFormat.GetTagFieldNumber(tag) == field && WireFormat.GetTagWireType(tag) == WireFormat.WireType.Varint) return input.ReadUInt64();
-            input.SkipLastField();
-        }
-        return 0;
+        foreach (var resourceLogs in request.ResourceLogs) Exports.Add(("logs", ServiceName(resourceLogs.Resource)));
+        return response.ToByteArray();
     }
+
+    static string ServiceName(Resource? resource) =>
+        resource?.Attributes.FirstOrDefault(a => a.Key == "service.name")?.Value?.StringValue ?? "";
+
+    static Dictionary<string, object> Attributes(IEnumerable<KeyValue> attributes) =>
+        attributes.Where(a => a.Value is not null).ToDictionary(a => a.Key, a => Value(a.Value));
+
+    static object Value(AnyValue v) => v.ValueCase switch
+    {
+        AnyValue.ValueOneofCase.StringValue => v.StringValue,
+        AnyValue.ValueOneofCase.IntValue => v.IntValue,
+        AnyValue.ValueOneofCase.BoolValue => v.BoolValue,
+        AnyValue.ValueOneofCase.DoubleValue => v.DoubleValue,
+        AnyValue.ValueOneofCase.ArrayValue => string.Join(",", v.ArrayValue.Values.Select(Value)),
+        _ => v.ToString(),
+    };
+
+    static string Hex(ByteString bytes) => Convert.ToHexStringLower(bytes.Span);
+
+    static DateTime Time(ulong unixNanos) => DateTime.UnixEpoch.AddTicks((long)(unixNanos / 100));
 
     public async ValueTask DisposeAsync()
     {

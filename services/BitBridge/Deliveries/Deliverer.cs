@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using System.Text.Json.Nodes;
 using BitBridge.Dispatchers;
 using BitBridge.Templates;
@@ -48,6 +49,18 @@ public sealed class Deliverer(NpgsqlDataSource db, DispatcherStore dispatchers, 
 
     protected override int RoundSize => 1;
     protected override TimeSpan PollInterval => o.PollInterval;
+
+    // bitbridge.dispatch.failures: failed attempts, "retry" (pending again) or "dead" (given up). Both series are reported from
+    // the start (at 0), so a rate over them exists before the first failure.
+    static readonly Meter Meter = new("ThrillSuite.BitBridge");
+    static long retries, deaths;
+
+    static Deliverer() =>
+        Meter.CreateObservableCounter("bitbridge.dispatch.failures", () => new[]
+        {
+            new Measurement<long>(Interlocked.Read(ref retries), new KeyValuePair<string, object?>("outcome", "retry")),
+            new Measurement<long>(Interlocked.Read(ref deaths), new KeyValuePair<string, object?>("outcome", "dead")),
+        }, "{attempt}", "Failed deliveries to dispatchers: retried later, or dead");
 
     sealed record Due(Guid Id, Guid EventId, string DispatcherId, int Attempts, string EventType, string? OperatorId, string? BrandId, string Payload);
 
@@ -261,6 +274,7 @@ public sealed class Deliverer(NpgsqlDataSource db, DispatcherStore dispatchers, 
 
     Task DeadAsync(Due d, string error, bool attempted)
     {
+        Interlocked.Increment(ref deaths);
         logger.LogWarning("Delivery {DeliveryId} of {EventType} {EventId} to {Dispatcher} is dead: {Error}", d.Id, d.EventType, d.EventId, d.DispatcherId, error);
         return Record(d, $"status = 'dead', attempts = attempts + {(attempted ? 1 : 0)}, last_error = @error", new { d.Id, error });
     }
@@ -270,6 +284,7 @@ public sealed class Deliverer(NpgsqlDataSource db, DispatcherStore dispatchers, 
         if (d.Attempts + 1 >= o.MaxAttempts) return DeadAsync(d, $"{error} (attempt {d.Attempts + 1} of {o.MaxAttempts})", attempted: true);
         var backoff = TimeSpan.FromMilliseconds(Math.Min(o.MaxRetryDelay.TotalMilliseconds, o.FirstRetryDelay.TotalMilliseconds * Math.Pow(2, d.Attempts))
             * (0.8 + Random.Shared.NextDouble() * 0.4));
+        Interlocked.Increment(ref retries);
         logger.LogInformation("Delivery {DeliveryId} to {Dispatcher} failed ({Error}); retrying in {Backoff}", d.Id, d.DispatcherId, error, backoff);
         return Record(d, "attempts = attempts + 1, next_attempt_at = now() + @backoff, last_error = @error", new { d.Id, backoff, error });
     }

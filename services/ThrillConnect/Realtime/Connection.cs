@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net.WebSockets;
 
 namespace ThrillConnect.Realtime;
@@ -14,10 +15,12 @@ public sealed class Connection(WebSocket socket, ConnectionKind kind, string ope
     Func<string, bool> mayRead)
 {
     public const int MaxQueued = 256;
+    public static readonly ActivitySource Source = new("ThrillSuite.ThrillConnect");
     static readonly TimeSpan TickerInterval = TimeSpan.FromSeconds(1);
 
     readonly Lock gate = new();
-    readonly Queue<ReadOnlyMemory<byte>> queue = new();
+    // With each event frame, the trace it arrived in: its push is a span of that trace.
+    readonly Queue<(ReadOnlyMemory<byte> Frame, string? Event, ActivityContext Trace)> queue = new();
     readonly Dictionary<Guid, (ReadOnlyMemory<byte> Frame, long Arrived)> tickers = [];
     // When the last ticker sent for an instance became due (not when it was sent): a send delayed by a busy moment
     // does not push every later ticker of the instance back by as much.
@@ -56,7 +59,8 @@ public sealed class Connection(WebSocket socket, ConnectionKind kind, string ope
         lock (gate) return subscriptions.Contains((source, eventType)) || subscriptions.Contains((source, "*"));
     }
 
-    public void Enqueue(ReadOnlyMemory<byte> frame)
+    /// <summary>A frame in order; an event's (<paramref name="eventName"/>) push is traced under the current activity (its consume).</summary>
+    public void Enqueue(ReadOnlyMemory<byte> frame, string? eventName = null)
     {
         lock (gate)
         {
@@ -67,7 +71,7 @@ public sealed class Connection(WebSocket socket, ConnectionKind kind, string ope
                 queue.Clear();
                 tickers.Clear();
             }
-            else queue.Enqueue(frame);
+            else queue.Enqueue((frame, eventName, eventName is null ? default : Activity.Current?.Context ?? default));
         }
         Wake();
     }
@@ -98,7 +102,7 @@ public sealed class Connection(WebSocket socket, ConnectionKind kind, string ope
     /// <summary>Sends until the socket closes; a slow client only ever delays itself.</summary>
     public async Task SendLoopAsync(CancellationToken ct)
     {
-        var batch = new List<ReadOnlyMemory<byte>>();
+        var batch = new List<(ReadOnlyMemory<byte> Frame, string? Event, ActivityContext Trace)>();
         while (!ct.IsCancellationRequested && Socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
         {
             TimeSpan? wait = null;
@@ -115,7 +119,7 @@ public sealed class Connection(WebSocket socket, ConnectionKind kind, string ope
                     var due = tickerDue.TryGetValue(instance, out var last) ? last + (long)TickerInterval.TotalMilliseconds : arrived;
                     if (due <= now)
                     {
-                        batch.Add(frame);
+                        batch.Add((frame, null, default));
                         tickers.Remove(instance);
                         tickerDue[instance] = Math.Max(due, arrived);
                     }
@@ -128,8 +132,15 @@ public sealed class Connection(WebSocket socket, ConnectionKind kind, string ope
                 return;
             }
             if (Socket.State == WebSocketState.Open)
-                foreach (var frame in batch)
+                foreach (var (frame, eventName, trace) in batch)
+                {
+                    using var activity = trace == default ? null : Source.StartActivity($"push {eventName}", ActivityKind.Producer, trace);
+                    activity?.SetTag("network.protocol.name", "websocket");
+                    activity?.SetTag("thrillconnect.event", eventName);
+                    activity?.SetTag("thrillconnect.connection.id", Id.ToString());
+                    if (PlayerId is not null) activity?.SetTag("thrillconnect.player_id", PlayerId);
                     await Socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, ct);
+                }
             batch.Clear();
             if (close is { } c)
             {

@@ -114,13 +114,13 @@ public sealed class Hub(Jackpots jackpots, ILogger<Hub> logger)
                 if (!frames.TryGetValue(key, out var frame))
                     frames[key] = frame = Frame("WinEvent", c.OperatorId, c.Brand, null,
                         winner ? await WinDataAsync(w, brand, currency) with { PlayerValue = w.PlayerWinAmount } : await WinDataAsync(w, brand, currency));
-                c.Enqueue(frame);
+                c.Enqueue(frame, "WinEvent");
             }
         }
         ReadOnlyMemory<byte>? serviceFrame = null;
         foreach (var c in services.Values)
             if (c.Wants(Source, "WinEvent") && c.MayRead(w.BrandId))
-                c.Enqueue(serviceFrame ??= Frame("WinEvent", Operator(w.BrandId), Brand(w.BrandId), null, await WinDataAsync(w, null, null)));
+                c.Enqueue(serviceFrame ??= Frame("WinEvent", Operator(w.BrandId), Brand(w.BrandId), null, await WinDataAsync(w, null, null)), "WinEvent");
     }
 
     public void Publish(OptInChanged o)
@@ -130,9 +130,9 @@ public sealed class Hub(Jackpots jackpots, ILogger<Hub> logger)
         var frame = Frame("OptInEvent", Operator(o.PlayerBrandId), Brand(o.PlayerBrandId), o.PlayerId, data);
         if (players.TryGetValue(o.PlayerBrandId, out var connections))
             foreach (var c in connections.Values)
-                if (c.PlayerId == o.PlayerId && c.Wants(Source, "OptInEvent")) c.Enqueue(frame);
+                if (c.PlayerId == o.PlayerId && c.Wants(Source, "OptInEvent")) c.Enqueue(frame, "OptInEvent");
         foreach (var c in services.Values)
-            if (c.Wants(Source, "OptInEvent") && c.MayRead(o.PlayerBrandId)) c.Enqueue(frame);
+            if (c.Wants(Source, "OptInEvent") && c.MayRead(o.PlayerBrandId)) c.Enqueue(frame, "OptInEvent");
     }
 
     /// <summary>A raffle draw: to the players of the winners' brand and to the services that may read it (spec §18.1 RaffleWinEvent).</summary>
@@ -144,9 +144,9 @@ public sealed class Hub(Jackpots jackpots, ILogger<Hub> logger)
         var frame = Frame("RaffleWinEvent", Operator(r.BrandId), Brand(r.BrandId), null, RaffleWinData.Of(r));
         if (players.TryGetValue(r.BrandId, out var connections))
             foreach (var c in connections.Values)
-                if (c.Wants(Source, "RaffleWinEvent")) c.Enqueue(frame);
+                if (c.Wants(Source, "RaffleWinEvent")) c.Enqueue(frame, "RaffleWinEvent");
         foreach (var c in services.Values)
-            if (c.Wants(Source, "RaffleWinEvent") && c.MayRead(r.BrandId)) c.Enqueue(frame);
+            if (c.Wants(Source, "RaffleWinEvent") && c.MayRead(r.BrandId)) c.Enqueue(frame, "RaffleWinEvent");
     }
 
     /// <summary>

@@ -74,7 +74,8 @@ public sealed partial class CreditSender
                 where d.win_id = due.win_id
                 returning d.win_id as WinId, d.transaction_id as TransactionId, d.instance_id as InstanceId, d.operator_id as OperatorId,
                           d.brand_id as BrandId, d.player_id as PlayerId, d.currency as Currency, d.amount as Amount, d.gameround_id as GameroundId,
-                          d.state as State, d.attempts as Attempts, d.trace_parent as TraceParent, d.batch_id as BatchId
+                          d.state as State, d.attempts as Attempts, d.trace_parent as TraceParent, d.batch_id as BatchId,
+                          coalesce(d.won_at, d.created_at) as WonAt
                 """, new { Lease, Batch }, cancellationToken: ct))).Select(d => (d, d.BatchId!.Value)).ToList();
         if (leased.Count == 0) return 0;
         var groups = leased.GroupBy(l => l.BatchId).ToList();

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using Dapper;
 using MassTransit;
 using Npgsql;
@@ -24,11 +25,14 @@ public sealed class CreditWinConsumer(NpgsqlDataSource db, CreditSender sender, 
         var m = context.Message;
         var (_, brand) = ThrillSuite.ServiceDefaults.Auth.Permissions.ParseOwner(m.BrandId);
         await transaction.Connection!.ExecuteAsync(new CommandDefinition("""
-            insert into credits (win_id, transaction_id, instance_id, pot_id, operator_id, brand_id, player_id, currency, amount, gameround_id, trace_parent)
-            values (@WinId, @TransactionId, @InstanceId, @PotId, @OperatorId, @brand, @PlayerId, @PlayerCurrency, @PlayerAmount, @GameroundId, @traceParent)
+            insert into credits (win_id, transaction_id, instance_id, pot_id, operator_id, brand_id, player_id, currency, amount, gameround_id, trace_parent,
+                won_at)
+            values (@WinId, @TransactionId, @InstanceId, @PotId, @OperatorId, @brand, @PlayerId, @PlayerCurrency, @PlayerAmount, @GameroundId, @traceParent,
+                @wonAt)
             on conflict (win_id) do nothing
             """, new { m.WinId, m.TransactionId, m.InstanceId, m.PotId, m.OperatorId, brand = brand ?? m.BrandId, m.PlayerId, m.PlayerCurrency,
-            m.PlayerAmount, m.GameroundId, traceParent = Activity.Current?.IdFormat == ActivityIdFormat.W3C ? Activity.Current.Id : null },
+            m.PlayerAmount, m.GameroundId, traceParent = Activity.Current?.IdFormat == ActivityIdFormat.W3C ? Activity.Current.Id : null,
+            wonAt = m.WonAt is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms).UtcDateTime : (DateTime?)null },
             transaction, cancellationToken: context.CancellationToken));
         sender.Wake();
     }
@@ -52,9 +56,27 @@ public sealed partial class CreditSender(NpgsqlDataSource db, WalletStore store,
     protected override int RoundSize => Batch;
 
     public static readonly ActivitySource Source = new("ThrillSuite.ThrillGate");
+    static readonly Meter Meter = new("ThrillSuite.ThrillGate");
+    static readonly Histogram<double> PayoutLatency = Meter.CreateHistogram<double>("thrillgate.payout.latency", "s",
+        "From a win (its commit in ThrillPots) to the wallet acknowledging its credit, retries included", advice: new InstrumentAdvice<double>
+        {
+            HistogramBucketBoundaries = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
+        });
+    // Owed credits by state, as of the sender's last count (at most every PendingCountInterval; the gauge itself queries nothing).
+    static readonly TimeSpan PendingCountInterval = TimeSpan.FromSeconds(5);
+    static (long Queued, long Pending, long Failed) owed;
+    static DateTime owedCountedAt = DateTime.MinValue;
+
+    static CreditSender() =>
+        Meter.CreateObservableGauge("thrillgate.credits.pending", () => new[]
+        {
+            new Measurement<long>(owed.Queued, new KeyValuePair<string, object?>("state", "queued")),
+            new Measurement<long>(owed.Pending, new KeyValuePair<string, object?>("state", "pending")),
+            new Measurement<long>(owed.Failed, new KeyValuePair<string, object?>("state", "failed")),
+        }, "{credit}", "Credits owed to players and not yet acknowledged by their wallet, by state");
 
     sealed record Due(Guid WinId, string TransactionId, Guid InstanceId, string OperatorId, string BrandId, string PlayerId, string Currency,
-        decimal Amount, string? GameroundId, string State, int Attempts, string? TraceParent, Guid? BatchId);
+        decimal Amount, string? GameroundId, string State, int Attempts, string? TraceParent, Guid? BatchId, DateTime WonAt);
 
     public override async Task<int> RunOnceAsync(CancellationToken ct)
     {
@@ -69,11 +91,25 @@ public sealed partial class CreditSender(NpgsqlDataSource db, WalletStore store,
                 where d.win_id = due.win_id
                 returning d.win_id as WinId, d.transaction_id as TransactionId, d.instance_id as InstanceId, d.operator_id as OperatorId,
                           d.brand_id as BrandId, d.player_id as PlayerId, d.currency as Currency, d.amount as Amount, d.gameround_id as GameroundId,
-                          d.state as State, d.attempts as Attempts, d.trace_parent as TraceParent, d.batch_id as BatchId
+                          d.state as State, d.attempts as Attempts, d.trace_parent as TraceParent, d.batch_id as BatchId,
+                          coalesce(d.won_at, d.created_at) as WonAt
                 """, new { Lease, Batch }, cancellationToken: ct))).ToList();
+        await CountOwedAsync(ct);
         var batched = await PayBatchesAsync(ct);
         await Task.WhenAll(due.Select(d => PayAsync(d, ct)));
         return due.Count + batched + await debits.RedriveAsync(ct);
+    }
+
+    /// <summary>Refreshes thrillgate.credits.pending from the table, at most every few seconds (every replica counts the same rows).</summary>
+    async Task CountOwedAsync(CancellationToken ct)
+    {
+        if (DateTime.UtcNow - owedCountedAt < PendingCountInterval) return;
+        owedCountedAt = DateTime.UtcNow;
+        await using var c = await db.OpenConnectionAsync(ct);
+        owed = await c.QuerySingleAsync<(long, long, long)>(new CommandDefinition("""
+            select count(*) filter (where state = 'queued'), count(*) filter (where state = 'pending'), count(*) filter (where state = 'failed')
+            from credits where state in ('queued', 'pending', 'failed')
+            """, cancellationToken: ct));
     }
 
     async Task PayAsync(Due d, CancellationToken ct)
@@ -148,6 +184,8 @@ public sealed partial class CreditSender(NpgsqlDataSource db, WalletStore store,
             update credits set state = 'paid', attempts = attempts + 1, paid_at = now(), wallet_transaction_id = @walletTransactionId,
                 last_error = null where win_id = @WinId and {Owed}
             """, new { d.WinId, walletTransactionId }, tx)) == 0) return false;
+        PayoutLatency.Record(Math.Max(0, (DateTime.UtcNow - DateTime.SpecifyKind(d.WonAt, DateTimeKind.Utc)).TotalSeconds),
+            new KeyValuePair<string, object?>("kind", d.BatchId is null ? "win" : "batch"));
         await Outbox.EnqueueAsync(tx, new WinCredited(d.WinId, d.TransactionId, d.InstanceId, $"{d.OperatorId}:{d.BrandId}", d.PlayerId, d.Currency,
             d.Amount, walletTransactionId, d.Attempts + 1, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
         return true;

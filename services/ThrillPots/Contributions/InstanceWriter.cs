@@ -36,12 +36,14 @@ sealed class InstanceWriter
     // Named under ThrillSuite.* so the shared telemetry exports them (ServiceDefaults Telemetry).
     public static readonly ActivitySource Source = new("ThrillSuite.ThrillPots");
     static readonly Meter Meter = new("ThrillSuite.ThrillPots");
-    static readonly Counter<long> Contributions = Meter.CreateCounter<long>("thrillpots.contributions", description: "Contributions answered, by outcome");
-    static readonly Counter<long> Wins = Meter.CreateCounter<long>("thrillpots.wins", description: "Pots won");
+    static readonly Counter<long> Contributions = Meter.CreateCounter<long>("thrillpots.contributions", "{contribution}",
+        "Contributions answered, by instance and outcome");
+    static readonly Counter<long> Wins = Meter.CreateCounter<long>("thrillpots.wins", "{win}", "Pots won, by instance and pot");
     static readonly Histogram<int> BatchSize = Meter.CreateHistogram<int>("thrillpots.batch.size", description: "Contributions per committed batch");
     static readonly Histogram<double> BatchDuration = Meter.CreateHistogram<double>("thrillpots.batch.duration", "ms", "From first read to commit");
 
     readonly Guid instanceId;
+    readonly string instanceTag;
     readonly NpgsqlDataSource db;
     readonly IRandomSource random;
     readonly WriterOptions options;
@@ -62,6 +64,7 @@ sealed class InstanceWriter
     {
         this.clock = clock;
         this.instanceId = instanceId;
+        instanceTag = instanceId.ToString();
         this.db = db;
         this.random = random;
         this.options = options;
@@ -175,8 +178,9 @@ sealed class InstanceWriter
             BatchDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             for (var i = 0; i < batch.Count; i++)
             {
-                if (batch[i].Contribution is not null) Contributions.Add(1, new KeyValuePair<string, object?>("outcome", results[i].Outcome));
-                if (results[i].Outcome == Outcomes.Accepted && results[i].Wins is { Count: > 0 } wins) Wins.Add(wins.Count);
+                if (batch[i].Contribution is not null) Contributions.Add(1, new("instance_id", instanceTag), new("outcome", results[i].Outcome));
+                if (results[i].Outcome == Outcomes.Accepted && results[i].Wins is { Count: > 0 } wins)
+                    foreach (var win in wins) Wins.Add(1, new("instance_id", instanceTag), new("pot_id", win.PotId));
                 batch[i].Done.TrySetResult(results[i]);
             }
         }
@@ -584,7 +588,8 @@ sealed class InstanceWriter
         if (w.Withheld) return;
         var (operatorId, _) = ThrillSuite.ServiceDefaults.Auth.Permissions.ParseOwner(w.BrandId);
         Outbox.SendAsync(tx, CreditWin.Queue, new CreditWin(w.Id, TransactionId(w.Id), instanceId, w.Win.PotId, operatorId, w.BrandId,
-            w.PlayerId, instance.Currency, w.Community?.Split.ToTrigger ?? w.Win.WinAmount, w.PlayerCurrency, w.PlayerWinAmount, w.GameroundId, w.ContributionId)).GetAwaiter().GetResult();
+            w.PlayerId, instance.Currency, w.Community?.Split.ToTrigger ?? w.Win.WinAmount, w.PlayerCurrency, w.PlayerWinAmount, w.GameroundId, w.ContributionId,
+            now.ToUnixTimeMilliseconds())).GetAwaiter().GetResult();
     }
 
     /// <summary>The wallet transaction id of a win's credit: a pure function of the win id (design.md §6).</summary>

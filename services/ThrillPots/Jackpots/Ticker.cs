@@ -72,6 +72,7 @@ public sealed class Ticker(NpgsqlDataSource db, ContributionEngine engine, Micro
             {
                 foreach (var view in await InstanceViews.LoadAsync(c, tx, due, ct))
                 {
+                    PotValueGauge.Update(view, options.Value.Heartbeat);
                     var update = Event(view);
                     if (!changed.Contains(view.Id) && statuses.GetValueOrDefault(view.Id) == update.Status) continue;
                     await Outbox.EnqueueAsync(tx, update, ct);

@@ -118,8 +118,14 @@ public sealed class OutboxRelay(
             ?? throw new InvalidOperationException($"Outbox message {row.Id} has unknown type {row.MessageType}.");
         var message = JsonSerializer.Deserialize(row.Body, type, Outbox.Json)!;
         ActivityContext.TryParse(row.TraceParent, row.TraceState, isRemote: true, out var parent);
-        using var activity = Source.StartActivity($"{type.Name} publish", ActivityKind.Producer, parent);
+        // Messaging semantic conventions: "{operation} {destination}"; an event goes to its type's exchange (MassTransit's
+        // default entity name), a command to its queue. MassTransit's own send span follows as this one's child.
+        var (operation, destination) = row.Destination is null ? ("publish", $"{type.Namespace}:{type.Name}") : ("send", row.Destination);
+        using var activity = Source.StartActivity($"{operation} {destination}", ActivityKind.Producer, parent);
         activity?.SetTag("messaging.system", "rabbitmq");
+        activity?.SetTag("messaging.operation.type", "send");
+        activity?.SetTag("messaging.operation.name", operation);
+        activity?.SetTag("messaging.destination.name", destination);
         activity?.SetTag("messaging.message.id", row.Id.ToString());
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(o.PublishTimeout);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Http.Headers;
@@ -34,6 +35,7 @@ public sealed class GrpcClientOptions
 /// </summary>
 public sealed class GrpcClient : IDisposable
 {
+    public static readonly ActivitySource Source = new("ThrillSuite.Grpc");
     readonly HttpClient http;
     readonly GrpcClientOptions options;
     readonly ResiliencePipeline retry;
@@ -80,7 +82,37 @@ public sealed class GrpcClient : IDisposable
         ConnectTimeout = TimeSpan.FromSeconds(5),
     };
 
+    /// <summary>
+    /// A unary call, traced as an RPC client span (rpc.system grpc, rpc.service, rpc.method, rpc.grpc.status_code) around its
+    /// attempts, whose HTTP/2 requests are HttpClient's own child spans.
+    /// </summary>
     public async Task<TResponse> UnaryAsync<TResponse>(MethodDescriptor method, IMessage request, CallOptions callOptions = default)
+        where TResponse : class, IMessage<TResponse>
+    {
+        using var activity = Source.StartActivity($"{method.Service.FullName}/{method.Name}", ActivityKind.Client);
+        if (activity is not null)
+        {
+            activity.SetTag("rpc.system", "grpc");
+            activity.SetTag("rpc.service", method.Service.FullName);
+            activity.SetTag("rpc.method", method.Name);
+            activity.SetTag("server.address", http.BaseAddress!.Host);
+            activity.SetTag("server.port", http.BaseAddress.Port);
+        }
+        try
+        {
+            var response = await UnaryCoreAsync<TResponse>(method, request, callOptions);
+            activity?.SetTag("rpc.grpc.status_code", (int)StatusCode.OK);
+            return response;
+        }
+        catch (RpcException ex)
+        {
+            activity?.SetTag("rpc.grpc.status_code", (int)ex.StatusCode);
+            activity?.SetStatus(ActivityStatusCode.Error, ex.Status.Detail);
+            throw;
+        }
+    }
+
+    async Task<TResponse> UnaryCoreAsync<TResponse>(MethodDescriptor method, IMessage request, CallOptions callOptions)
         where TResponse : class, IMessage<TResponse>
     {
         Check<TResponse>(method, request, serverStreaming: false);

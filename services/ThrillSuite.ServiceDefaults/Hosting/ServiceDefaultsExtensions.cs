@@ -106,6 +106,7 @@ public static class ServiceDefaultsExtensions
     public static WebApplication MapServiceDefaults(this WebApplication app)
     {
         var settings = app.Services.GetRequiredService<ServiceSettings>();
+        app.UseHttpServerSpans();
         if (settings.GrpcPort is { } grpcPort)
             app.UseGrpcServer(grpcPort);
         // The edge (nginx, an Ingress) is the only proxy; loopback proxies are trusted by default.
