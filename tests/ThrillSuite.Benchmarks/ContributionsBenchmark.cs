@@ -22,7 +22,9 @@ namespace ThrillSuite.Benchmarks;
 /// <c>Contributions/ContributeBatch</c> with a few concurrent calls, (c) a naive baseline in this process: one transaction per
 /// contribution (lock the pots, insert the ledger row, update the pots, commit) on tables of its own. Every contribution
 /// carries a new gameround id and must be answered "accepted"; the run ends with ThrillPots' reconciliation.
-/// Options: --seconds N (default 10, each phase after a 5 s warm-up), --concurrency N (HTTP and naive clients, default 64),
+/// Options: --seconds N (default 10, each phase after a 5 s warm-up), --concurrency N (HTTP clients, default 128),
+/// --naive-concurrency N (naive clients, each holding a PostgreSQL connection; default the HTTP clients up to 128, which the
+/// cluster's max_connections of 300 leaves room for beside ThrillPots' pool),
 /// --http-client wrk|dotnet (default wrk when /usr/bin/wrk exists),
 /// --grpc-concurrency N (default 4), --batch N (contributions per gRPC call, default 500), --instances N (default 4).
 /// </summary>
@@ -38,8 +40,9 @@ public static class ContributionsBenchmark
     public static async Task<BenchmarkResult> RunAsync(string[] args)
     {
         var seconds = Option(args, "--seconds", 10);
-        var concurrency = Option(args, "--concurrency", 64);
+        var concurrency = Option(args, "--concurrency", 128);
         var grpcConcurrency = Option(args, "--grpc-concurrency", 4);
+        var naiveConcurrency = Option(args, "--naive-concurrency", Math.Min(concurrency, 128));
         var batch = Math.Min(Option(args, "--batch", 500), 5000); // ThrillPots' MaxBatch
         var instanceCount = Option(args, "--instances", 4);
         var duration = TimeSpan.FromSeconds(seconds);
@@ -103,12 +106,12 @@ public static class ContributionsBenchmark
             var grpcRun = Check(await LoadAsync(grpcConcurrency, batch, duration, grpcCall), "gRPC", pots);
 
             // (c) The naive baseline, on its own tables in ThrillPots' database.
-            Console.Error.WriteLine($"==> (c) naive baseline: {concurrency} clients, one transaction per contribution, {WarmUp.TotalSeconds:0} s warm-up + {seconds} s");
+            Console.Error.WriteLine($"==> (c) naive baseline: {naiveConcurrency} clients, one transaction per contribution, {WarmUp.TotalSeconds:0} s warm-up + {seconds} s");
             Phase naiveRun;
-            await using (var naive = await NaiveBaseline.CreateAsync(potsConnection, instanceCount, concurrency))
+            await using (var naive = await NaiveBaseline.CreateAsync(potsConnection, instanceCount, naiveConcurrency))
             {
-                Check(await LoadAsync(concurrency, 1, WarmUp, naive.ContributeAsync), "naive warm-up", pots);
-                naiveRun = Check(await LoadAsync(concurrency, 1, duration, naive.ContributeAsync), "naive", pots);
+                Check(await LoadAsync(naiveConcurrency, 1, WarmUp, naive.ContributeAsync), "naive warm-up", pots);
+                naiveRun = Check(await LoadAsync(naiveConcurrency, 1, duration, naive.ContributeAsync), "naive", pots);
             }
 
             Console.Error.WriteLine("==> reconciliation");
@@ -125,7 +128,7 @@ public static class ContributionsBenchmark
             return new BenchmarkResult("contributions",
                 $"ThrillPots (real process, PostgreSQL with fsync): v1 POST /jackpots/contribute/instance over HTTP/1.1 loopback with {concurrency} clients; " +
                 $"gRPC ContributeBatch of {batch} with {grpcConcurrency} concurrent calls; naive baseline (one transaction per contribution: " +
-                $"select pots for update, insert ledger row, update pots, commit) with {concurrency} clients; {instanceCount} instances of 2 pots, {Players} players each",
+                $"select pots for update, insert ledger row, update pots, commit) with {naiveConcurrency} clients; {instanceCount} instances of 2 pots, {Players} players each",
                 [
                     ("http_per_s", httpRun.PerSecond),
                     ("http_p50_ms", httpRun.P50Ms),
@@ -139,6 +142,7 @@ public static class ContributionsBenchmark
                     ("http_vs_naive", httpRun.PerSecond / naiveRun.PerSecond),
                     ("grpc_batch_vs_naive", grpcRun.PerSecond / naiveRun.PerSecond),
                     ("concurrency", concurrency),
+                    ("naive_concurrency", naiveConcurrency),
                     ("grpc_concurrency", grpcConcurrency),
                     ("grpc_batch_size", batch),
                     ("instances", instanceCount),
