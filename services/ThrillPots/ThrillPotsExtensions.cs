@@ -15,6 +15,11 @@ public static class ThrillPotsExtensions
 {
     public static WebApplicationBuilder AddThrillPots(this WebApplicationBuilder builder)
     {
+        // The front doors parse, check and hand each contribution to its writer, then await it: nothing on Kestrel's I/O
+        // threads blocks (the writers have threads of their own; the answer is written from the thread pool). Running that
+        // first part inline saves a thread hop per request: build/bench contributions, 128 clients, 6,785-7,726/s → 8,245/s.
+        // Http:InlineScheduling=false restores Kestrel's default.
+        builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = builder.Configuration.GetValue("Http:InlineScheduling", true));
         var services = builder.Services;
         services.AddOptions<WriterOptions>().BindConfiguration("Contributions");
         services.AddOptions<TickerOptions>().BindConfiguration("Ticker");

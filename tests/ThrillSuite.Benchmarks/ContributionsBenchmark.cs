@@ -22,7 +22,7 @@ namespace ThrillSuite.Benchmarks;
 /// <c>Contributions/ContributeBatch</c> with a few concurrent calls, (c) a naive baseline in this process: one transaction per
 /// contribution (lock the pots, insert the ledger row, update the pots, commit) on tables of its own. Every contribution
 /// carries a new gameround id and must be answered "accepted"; the run ends with ThrillPots' reconciliation.
-/// Options: --seconds N (default 10, each phase after a 5 s warm-up), --concurrency N (HTTP clients, default 128),
+/// Options: --seconds N (default 10, each phase after a 5 s warm-up), --concurrency N (HTTP clients, default 192),
 /// --naive-concurrency N (naive clients, each holding a PostgreSQL connection; default the HTTP clients up to 128, which the
 /// cluster's max_connections of 300 leaves room for beside ThrillPots' pool),
 /// --http-client wrk|dotnet (default wrk when /usr/bin/wrk exists),
@@ -40,7 +40,7 @@ public static class ContributionsBenchmark
     public static async Task<BenchmarkResult> RunAsync(string[] args)
     {
         var seconds = Option(args, "--seconds", 10);
-        var concurrency = Option(args, "--concurrency", 128);
+        var concurrency = Option(args, "--concurrency", 192);
         var grpcConcurrency = Option(args, "--grpc-concurrency", 4);
         var naiveConcurrency = Option(args, "--naive-concurrency", Math.Min(concurrency, 128));
         var batch = Math.Min(Option(args, "--batch", 500), 5000); // ThrillPots' MaxBatch
