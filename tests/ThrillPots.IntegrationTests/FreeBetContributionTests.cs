@@ -13,15 +13,10 @@ public class FreeBetContributionTests
     const string Brand = "tpa:b2";
 
     [OneTimeSetUp]
-    public async Task ConnectAsync()
-    {
-        await WalletIntegrationTests.EnsureWalletAsync();
-        (await Servers.Pots.PutAsync("/config/operators/tpa/brands/b2/wallet-integration", Servers.OperatorA, new { enabled = true })).Expect(HttpStatusCode.OK);
-    }
+    public Task ConnectAsync() => WalletIntegrationTests.SetIntegrationAsync(true);
 
     [OneTimeTearDown]
-    public async Task DisconnectAsync() =>
-        (await Servers.Pots.PutAsync("/config/operators/tpa/brands/b2/wallet-integration", Servers.OperatorA, new { enabled = false })).Expect(HttpStatusCode.OK);
+    public Task DisconnectAsync() => WalletIntegrationTests.SetIntegrationAsync(false);
 
     static async Task<string> AwardAsync(string player, object bonus, string? requestId = null)
     {

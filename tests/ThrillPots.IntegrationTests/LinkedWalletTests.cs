@@ -8,15 +8,10 @@ namespace ThrillPots.IntegrationTests;
 public class LinkedWalletTests
 {
     [OneTimeSetUp]
-    public async Task ConnectAsync()
-    {
-        await WalletIntegrationTests.EnsureWalletAsync();
-        (await Servers.Pots.PutAsync("/config/operators/tpa/brands/b2/wallet-integration", Servers.OperatorA, new { enabled = true })).Expect(HttpStatusCode.OK);
-    }
+    public Task ConnectAsync() => WalletIntegrationTests.SetIntegrationAsync(true);
 
     [OneTimeTearDown]
-    public async Task DisconnectAsync() =>
-        (await Servers.Pots.PutAsync("/config/operators/tpa/brands/b2/wallet-integration", Servers.OperatorA, new { enabled = false })).Expect(HttpStatusCode.OK);
+    public Task DisconnectAsync() => WalletIntegrationTests.SetIntegrationAsync(false);
 
     [Test]
     public async Task Each_instance_contribution_is_debited_and_a_refused_linked_one_is_given_back()

@@ -235,7 +235,7 @@ public class RaffleTests
         string b1 = Fixtures.Unique("p"), b2a = (await WalletIntegrationTests.PlayerAsync(0m)).Player, b2b = (await WalletIntegrationTests.PlayerAsync(0m)).Player;
         await Task.WhenAll(ContributeAsync(raffle, b1, 2), ContributeAsync(raffle, b2a, 4, "tpa:b2"), ContributeAsync(raffle, b2b, 2, "tpa:b2"));
         // Only tickets of tpa:b2 beyond one player each: both places go to distinct players, at least one of tpa:b2.
-        (await Servers.Pots.PutAsync("/config/operators/tpa/brands/b2/wallet-integration", Servers.OperatorA, new { enabled = true })).Expect(HttpStatusCode.OK);
+        await WalletIntegrationTests.SetIntegrationAsync(true);
         try
         {
             await Eventually.TrueAsync(async () => (await DrawsAsync(raffle)).SingleOrDefault()?.Status == "drawn", TimeSpan.FromSeconds(30),
@@ -243,7 +243,7 @@ public class RaffleTests
         }
         finally
         {
-            (await Servers.Pots.PutAsync("/config/operators/tpa/brands/b2/wallet-integration", Servers.OperatorA, new { enabled = false })).Expect(HttpStatusCode.OK);
+            await WalletIntegrationTests.SetIntegrationAsync(false);
         }
         var draw = (await DrawsAsync(raffle)).Single();
         Assert.That(new DateTimeOffset(draw.PeriodStart, TimeSpan.Zero).ToUnixTimeMilliseconds(), Is.EqualTo(start));

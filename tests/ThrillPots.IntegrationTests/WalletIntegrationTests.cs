@@ -25,8 +25,14 @@ public class WalletIntegrationTests
     }
 
     [OneTimeTearDown]
-    public async Task DisconnectAsync() =>
-        (await Servers.Pots.PutAsync("/config/operators/tpa/brands/b2/wallet-integration", Servers.OperatorA, new { enabled = false })).Expect(HttpStatusCode.OK);
+    public Task DisconnectAsync() => SetIntegrationAsync(false);
+
+    /// <summary>Brand tpa:b2 debits through ThrillGate's wallet (on) or not (off); fixtures that need it switch it on and back off.</summary>
+    internal static async Task SetIntegrationAsync(bool enabled)
+    {
+        if (enabled) await EnsureWalletAsync();
+        (await Servers.Pots.PutAsync("/config/operators/tpa/brands/b2/wallet-integration", Servers.OperatorA, new { enabled })).Expect(HttpStatusCode.OK);
+    }
 
     /// <summary>ThrillGate's wallet of tpa:b2 (created by whichever wallet fixture runs first; the same definition either way).</summary>
     internal static async Task EnsureWalletAsync()

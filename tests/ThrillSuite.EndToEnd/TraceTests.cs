@@ -18,7 +18,7 @@ namespace ThrillSuite.EndToEnd;
 public partial class TraceTests
 {
     const string Operator = "e2etrace", Player = "trace-player";
-    static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(30) };
+    static HttpClient Http => WinningJackpot.Http;
     static string instance = null!, traceId = null!, edgeSpanId = null!;
     static ClientWebSocket socket = null!;
     static JsonElement winEvent;
@@ -26,25 +26,10 @@ public partial class TraceTests
     [OneTimeSetUp]
     public async Task WinWhileThePlayerListensAsync()
     {
-        var admin = (await PostAsync("/accounts/auth", null, new { username = Suite.AdminUser, password = Suite.AdminPassword })).GetProperty("token").GetString()!;
-        await PostAsync("/admin/organisations", admin, new { id = Operator, units = new[] { "b1" }, enabled = true });
-        var account = await PostAsync("/admin/accounts", admin, new
-        {
-            username = "e2e-trace-processor", account_type = "Service", org_id = Operator,
-            permissions = new[] { new { system_id = "thrillpots", permissions = new[] { new { resource_id = "*", permission = "Write" } } } },
-        });
-        var client = await PostAsync($"/admin/accounts/{account.GetProperty("id").GetString()}/clients", admin, new { });
-        using (var token = await Http.PostAsync($"{Suite.Edge}/oauth/token", new FormUrlEncodedContent(new Dictionary<string, string>
-        {
-            ["grant_type"] = "client_credentials", ["client_id"] = client.GetProperty("client_id").GetString()!,
-            ["client_secret"] = client.GetProperty("client_secret").GetString()!,
-        })))
-        {
-            var processor = JsonDocument.Parse(await token.Content.ReadAsStringAsync()).RootElement.GetProperty("access_token").GetString()!;
-            await SetUpJackpotAsync(admin, processor);
-            await ConnectPlayerAsync();
-            await ContributeAsync(processor);
-        }
+        var jackpot = await WinningJackpot.SetUpAsync(Operator, "E2E trace", [Player]);
+        instance = jackpot.Instance;
+        await ConnectPlayerAsync();
+        await ContributeAsync(jackpot.Processor);
     }
 
     [OneTimeTearDown]
@@ -52,49 +37,6 @@ public partial class TraceTests
     {
         if (socket?.State == WebSocketState.Open) await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
         socket?.Dispose();
-    }
-
-    static async Task SetUpJackpotAsync(string admin, string processor)
-    {
-        await PostAsync("/config/operators", processor, new { id = Operator, name = "E2E trace operator" });
-        await PostAsync($"/config/operators/{Operator}/brands", processor, new[] { new { id = "b1", name = "Brand 1" } });
-        await SendAsync(HttpMethod.Put, "/config/currencies", admin,
-            new { base_currency = "EUR", multipliers = new Dictionary<string, decimal> { ["EUR"] = 1m, ["USD"] = 1.1m } });
-        // Every contribution wins its one pot (a hit rate of 1 in 1).
-        var template = JsonNode.Parse($$"""
-            { "name": "E2E trace", "owner_id": "{{Operator}}", "currency": "EUR",
-              "contribution_rules": { "opt_in_required": false, "contribution_type": { "Fixed": 0.5 }, "operator_contribution_percentage": 0 },
-              "house_hold_contribution": { "Percentage": 0.5 }, "win_selector_strategy": "Highest",
-              "pots": [ { "id": "every", "contribution": { "Percentage": 0.5 }, "seed_contribution": { "Percentage": 0 },
-                "seed_strategy": { "initial_seed_value": 5, "min_reseed_value": 5, "fund_strategy": "CollectToMinReseed", "reseed_strategy": "Full" },
-                "max_instantiation_count": null, "is_progressive": true, "supports_external_trigger": false, "criteria": null, "max_pot_value": null,
-                "pot_types": [ { "HitRate": { "max_magic_number": 1, "cost_per_attempt": 0.5 } } ] } ] }
-            """)!;
-        var templateId = (await PostAsync("/templates", processor, template)).GetProperty("id").GetString();
-        await PostAsync($"/templates/{templateId}/publish", processor, new { });
-        instance = (await PostAsync("/templates/instantiate", processor, new { template_id = templateId, owner_id = Operator, allowed_brands = new[] { $"{Operator}:b1" } }))
-            .GetProperty("id").GetString()!;
-
-        await PostAsync("/admin/wallets", admin, new
-        {
-            id = "e2e-trace-wallet", operator_id = Operator, brand_id = "b1", wallet_type = "StandardWallet",
-            connection_details = new { protocol = "http", host = "127.0.0.1", port = Suite.Processes["ReferenceWallet"].HttpPort },
-            endpoints = new Dictionary<string, object>
-            {
-                ["auth"] = new Dictionary<string, string> { ["POST"] = "/wallet/authenticate" },
-                ["transaction"] = new Dictionary<string, string> { ["POST"] = "/wallet/transaction" },
-                ["cancel_bet"] = new Dictionary<string, string> { ["DELETE"] = "/wallet/cancel" },
-            },
-            config = new { secret_key = Suite.WalletSecret, request_timeout = 5 },
-        });
-        await SendAsync(HttpMethod.Put, $"/config/operators/{Operator}/brands/b1/wallet-integration", processor, new { enabled = true });
-        using var put = new HttpRequestMessage(HttpMethod.Put, $"{Suite.Processes["ReferenceWallet"].BaseUrl}/sim/players/{Player}")
-        {
-            Content = JsonContent.Create(new { token = "token-" + Player, currency = "USD", balance = 1000m, operator_id = Operator, brand_id = "b1" }),
-        };
-        put.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Suite.WalletAdminToken);
-        using var r = await Http.SendAsync(put);
-        Assert.That(r.StatusCode, Is.EqualTo(HttpStatusCode.OK), await r.Content.ReadAsStringAsync());
     }
 
     /// <summary>The winner's socket through the edge, subscribed; its first JackpotUpdate of the instance shows the subscription is live.</summary>
@@ -360,16 +302,4 @@ public partial class TraceTests
 
     [GeneratedRegex(@"\b(?:thrillpots|thrillgate|thrillconnect|thrillid|bitbridge|referencewallet)_[a-z0-9_]+")]
     private static partial Regex SuiteMetric();
-
-    static async Task<JsonElement> PostAsync(string path, string? token, object body) => await SendAsync(HttpMethod.Post, path, token, body);
-
-    static async Task<JsonElement> SendAsync(HttpMethod method, string path, string? token, object body)
-    {
-        using var request = new HttpRequestMessage(method, Suite.Edge + path) { Content = JsonContent.Create(body) };
-        if (token is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        using var response = await Http.SendAsync(request);
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.That((int)response.StatusCode, Is.InRange(200, 299), $"{path}: {text}");
-        return text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
-    }
 }

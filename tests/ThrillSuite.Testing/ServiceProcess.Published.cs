@@ -22,13 +22,6 @@ public sealed partial class ServiceProcess
         foreach (var inherited in new[] { "PATH", "HOME", "DOTNET_ROOT" })
             if (Environment.GetEnvironmentVariable(inherited) is { Length: > 0 } value) info.Environment[inherited] = value;
         foreach (var (key, value) in environment) info.Environment[key] = value;
-        var process = new Process { StartInfo = info, EnableRaisingEvents = true };
-        var service = new ServiceProcess(name, httpPort, process);
-        process.OutputDataReceived += (_, e) => service.Append(e.Data);
-        process.ErrorDataReceived += (_, e) => service.Append(e.Data);
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return service;
+        return Launch(name, httpPort, info);
     }
 }

@@ -37,6 +37,12 @@ public sealed partial class ServiceProcess : IAsyncDisposable
         info.Environment["DOTNET_NOLOGO"] = "1";
         info.Environment["Logging__Console__FormatterName"] = "simple";
         foreach (var (key, value) in environment) info.Environment[key] = value;
+        return Launch(name, httpPort, info);
+    }
+
+    /// <summary>Starts the process and collects its output (stdout and stderr) into <see cref="Output"/>.</summary>
+    static ServiceProcess Launch(string name, int httpPort, ProcessStartInfo info)
+    {
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         var service = new ServiceProcess(name, httpPort, process);
         process.OutputDataReceived += (_, e) => service.Append(e.Data);

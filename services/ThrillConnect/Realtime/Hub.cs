@@ -96,8 +96,7 @@ public sealed class Hub(Jackpots jackpots, ILogger<Hub> logger)
     public async Task PublishAsync(JackpotWon w)
     {
         // A re-published win (outbox after a crash) is shown once.
-        if (!recentWins.TryAdd(w.WinId, 0)) return;
-        if (recentWins.Count > 10_000) recentWins.Clear();
+        if (!FirstSight(recentWins, w.WinId)) return;
         var brands = latest.TryGetValue(w.InstanceId, out var u) ? u.AllowedBrands : [w.BrandId];
         foreach (var brand in brands)
         {
@@ -139,8 +138,7 @@ public sealed class Hub(Jackpots jackpots, ILogger<Hub> logger)
     public void Publish(RaffleWon r)
     {
         // A re-published draw (outbox after a crash) is shown once.
-        if (!recentDraws.TryAdd((r.DrawId, r.BrandId), 0)) return;
-        if (recentDraws.Count > 10_000) recentDraws.Clear();
+        if (!FirstSight(recentDraws, (r.DrawId, r.BrandId))) return;
         var frame = Frame("RaffleWinEvent", Operator(r.BrandId), Brand(r.BrandId), null, RaffleWinData.Of(r));
         if (players.TryGetValue(r.BrandId, out var connections))
             foreach (var c in connections.Values)
@@ -156,9 +154,8 @@ public sealed class Hub(Jackpots jackpots, ILogger<Hub> logger)
     public void PublishBonus(Guid? messageId, string name, string operatorId, string brandId, string playerId,
         ThrillSuite.Contracts.Gate.PlayerBonus bonus, long timestamp)
     {
-        if (messageId is { } id && !recentBonusEvents.TryAdd(id, 0)) return;
-        if (recentBonusEvents.Count > 10_000) recentBonusEvents.Clear();
-        var frame = new Envelope("Event", GateSource, name, operatorId, brandId, playerId, PlayerBonusData.Of(bonus), timestamp).Bytes();
+        if (messageId is { } id && !FirstSight(recentBonusEvents, id)) return;
+        var frame = new Envelope("Event", GateSource, name, operatorId, brandId, playerId, bonus, timestamp).Bytes();
         var brandKey = $"{operatorId}:{brandId}";
         if (players.TryGetValue(brandKey, out var connections))
             foreach (var c in connections.Values)
@@ -189,6 +186,14 @@ public sealed class Hub(Jackpots jackpots, ILogger<Hub> logger)
     {
         Stopping = true;
         foreach (var c in All) c.RequestClose(status, reason);
+    }
+
+    /// <summary>False for a key already seen; the memory of keys is bounded (forgotten at 10,000).</summary>
+    static bool FirstSight<TKey>(ConcurrentDictionary<TKey, byte> seen, TKey key) where TKey : notnull
+    {
+        if (!seen.TryAdd(key, 0)) return false;
+        if (seen.Count > 10_000) seen.Clear();
+        return true;
     }
 
     static bool MayRead(Connection c, string ownerId, IEnumerable<string> brands) => c.MayRead(ownerId) || brands.Any(c.MayRead);

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using ThrillPots.Admin;
@@ -42,22 +41,7 @@ public static class ContributionEndpoints
         var (request, errors) = ContributionRules.Validate(body!, kind);
         if (request is null) return Problems.BadRequest(errors);
         var results = await service.ContributeAsync(request, http.MayActFor, ct);
-        return results[0].Succeeded ? new JsonAnswer(JsonSerializer.SerializeToUtf8Bytes(results[0], Json)) : Refusal(results[0]);
-    }
-
-    /// <summary>
-    /// A JSON answer with its Content-Length, written without a flush: Kestrel sends headers and body in one write when the
-    /// request ends (Results.Json streams it chunked and flushes, a second send per contribution on the hot path).
-    /// </summary>
-    sealed class JsonAnswer(byte[] body) : IResult
-    {
-        public Task ExecuteAsync(HttpContext http)
-        {
-            http.Response.ContentType = "application/json; charset=utf-8";
-            http.Response.ContentLength = body.Length;
-            http.Response.BodyWriter.Write(body);
-            return Task.CompletedTask;
-        }
+        return results[0].Succeeded ? Results.Json(results[0], Json) : Refusal(results[0]);
     }
 
     /// <summary>v2: an array with one result per instance contributed to; a refused main contribution is a problem document.</summary>

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace ThrillSuite.Contracts.Gate;
 
 /// <summary>
@@ -16,7 +18,12 @@ public sealed record BonusFreespins(Guid Id, string Name, PlayerFreeSpinType Fre
 
 /// <summary>
 /// The player-level FreeSpinType, tagged by <see cref="Type"/>: PlayerFixedFreeSpins (count, used, value) or
-/// PlayerVariableFreeSpins (amount, amount_used); the other fields are null.
+/// PlayerVariableFreeSpins (amount, amount_used); the other variant's fields are null and not written, so the API, the
+/// webhooks and the sockets show each variant as the spec does.
 /// </summary>
-public sealed record PlayerFreeSpinType(string Type, string Currency, int? Count = null, int? Used = null, decimal? Value = null,
-    decimal? Amount = null, decimal? AmountUsed = null);
+public sealed record PlayerFreeSpinType(string Type, string Currency,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Count = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Used = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] decimal? Value = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] decimal? Amount = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] decimal? AmountUsed = null);

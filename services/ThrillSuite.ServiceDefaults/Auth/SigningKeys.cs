@@ -30,33 +30,15 @@ public sealed class JwksSigningKeySource(Uri jwksUri, HttpClient http, ILogger<J
         var now = DateTime.UtcNow;
         var current = keys;
         var known = kid is null ? current.Count > 0 : current.Any(k => k.KeyId == kid);
-        if (!known && now - fetchedAt > wait)
+        if ((!known || now - fetchedAt > MaxAge) && now - fetchedAt > wait)
         {
-            // A key not seen yet (rotation, first token): this validation needs it, so it waits for the fetch.
             lock (gate)
             {
                 if (DateTime.UtcNow - fetchedAt > wait) current = Refresh();
             }
         }
-        else if (known && now - fetchedAt > MaxAge && now - fetchedAt > wait && Interlocked.Exchange(ref refreshing, 1) == 0)
-        {
-            // Only old: the known keys still serve while one background fetch renews them (no request thread blocks on it).
-            _ = Task.Run(() =>
-            {
-                try
-                {
-                    lock (gate)
-                    {
-                        if (DateTime.UtcNow - fetchedAt > MaxAge) Refresh();
-                    }
-                }
-                finally { Volatile.Write(ref refreshing, 0); }
-            });
-        }
         return kid is null ? [.. current] : [.. current.Where(k => k.KeyId == kid)];
     }
-
-    int refreshing;
 
     IReadOnlyList<JsonWebKey> Refresh()
     {

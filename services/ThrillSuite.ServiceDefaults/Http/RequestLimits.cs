@@ -26,10 +26,5 @@ public static class RequestLimits
                 await Results.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Payload too large",
                     detail: $"Request bodies are limited to {maxBytes} bytes.").ExecuteAsync(context);
             }
-            catch (BadHttpRequestException ex) when (!context.Response.HasStarted)
-            {
-                // The client's fault (a body cut short when it went away, a malformed chunk): a 4xx, not a server error log.
-                await Results.Problem(statusCode: ex.StatusCode, title: "Bad request", detail: ex.Message).ExecuteAsync(context);
-            }
         });
 }
