@@ -60,6 +60,8 @@ public static class ContributionsBenchmark
         {
             // As deployed: without Development's developer exception page and per-request DI scope validation.
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            // As its image and build/up run it: the framework's precompiled code replaced by the JIT's (ThrillPots.csproj).
+            ["DOTNET_ReadyToRun"] = "0",
             ["Service__BindAddress"] = "127.0.0.1",
             ["Service__HttpPort"] = potsPort.ToString(CultureInfo.InvariantCulture),
             ["Service__GrpcPort"] = grpcPort.ToString(CultureInfo.InvariantCulture),

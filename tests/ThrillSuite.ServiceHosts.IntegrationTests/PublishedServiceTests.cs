@@ -69,16 +69,21 @@ public class PublishedServiceTests
         }
     }
 
-    /// <summary>The settings build/up gives this one service (its database, RabbitMQ where used, its secrets); nothing else.</summary>
+    /// <summary>
+    /// The environment its image sets (the runtime stage's ENV lines, e.g. ThrillPots' DOTNET_ReadyToRun=0), then the
+    /// settings build/up gives this one service (its database, RabbitMQ where used, its secrets); nothing else.
+    /// </summary>
     Dictionary<string, string> Settings(string service, int httpPort)
     {
         var name = service.ToLowerInvariant();
-        var env = new Dictionary<string, string>
+        var env = ImageEnvironment(service);
+        var connection = TestEnvironment.UniqueDatabase("pub_" + name, out var db);
+        foreach (var (key, value) in new Dictionary<string, string>
         {
             ["Service__BindAddress"] = "127.0.0.1",
             ["Service__HttpPort"] = httpPort.ToString(),
-            [$"ConnectionStrings__{name}"] = TestEnvironment.UniqueDatabase("pub_" + name, out var db),
-        };
+            [$"ConnectionStrings__{name}"] = connection,
+        }) env[key] = value;
         databases.Add(db);
         if (service != "ReferenceWallet") env["ConnectionStrings__rabbitmq"] = TestEnvironment.RabbitMq;
         // Nothing else runs here: the JWKS is fetched only when a token arrives, gRPC peers only when called.
@@ -115,6 +120,19 @@ public class PublishedServiceTests
                 env["Wallet__AdminToken"] = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
                 break;
         }
+        return env;
+    }
+
+    /// <summary>KEY=VALUE pairs of the ENV instructions after the Dockerfile's last FROM (continuation lines joined).</summary>
+    static Dictionary<string, string> ImageEnvironment(string service)
+    {
+        var text = File.ReadAllText(Path.Combine(TestEnvironment.RepoRoot, "services", service, "Dockerfile")).Replace("\\\n", " ");
+        var lines = text.Split('\n').Select(l => l.Trim()).ToList();
+        var env = new Dictionary<string, string>();
+        foreach (var line in lines.Skip(lines.FindLastIndex(l => l.StartsWith("FROM ", StringComparison.Ordinal))))
+            if (line.StartsWith("ENV ", StringComparison.Ordinal))
+                foreach (var pair in line[4..].Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                    env[pair[..pair.IndexOf('=')]] = pair[(pair.IndexOf('=') + 1)..];
         return env;
     }
 
