@@ -78,15 +78,18 @@ public static class ContributionsBenchmark
             var token = await TokenAsync(admin, issuer, adminUser, adminPassword, Operator, [Brand], ["thrillpots"]);
             var instances = await SetUpInstancesAsync(admin, pots.BaseUrl, token, instanceCount);
 
+            var calibrationBefore = Calibration.Milliseconds();
             // (a) HTTP, one contribution per request: wrk drives it where it is installed (build/bench installs it).
             var useWrk = OptionText(args, "--http-client") != "dotnet" && WrkLoad.Available;
             Console.Error.WriteLine($"==> (a) HTTP v1 ({(useWrk ? "wrk" : ".NET HttpClient")}): {concurrency} clients, {instanceCount} instances, " +
                 $"{WarmUp.TotalSeconds:0} s warm-up + {seconds} s");
             HttpFigures httpRun;
             long httpWarmAccepted;
+            CpuSample httpCpu;
             if (useWrk)
             {
                 httpWarmAccepted = Check(await WrkLoad.RunAsync(pots.BaseUrl, token, instances, Players, concurrency, WarmUp, "wrk-warm"), "HTTP warm-up", pots).Accepted;
+                httpCpu = new CpuSample(pots.Pid);
                 var run = Check(await WrkLoad.RunAsync(pots.BaseUrl, token, instances, Players, concurrency, duration, "wrk-run"), "HTTP", pots);
                 httpRun = new(run.PerSecond, run.P50Ms, run.P99Ms, run.Accepted,
                     $"{run.Accepted:#,0} contributions in {run.Accepted + run.Failed:#,0} calls, {run.Failed} errors, {run.Seconds:0.00} s, wrk");
@@ -96,16 +99,21 @@ public static class ContributionsBenchmark
                 using var http = HttpLoadClient(pots.BaseUrl, concurrency);
                 var httpCall = HttpCall(http, token, instances);
                 httpWarmAccepted = Check(await LoadAsync(concurrency, 1, WarmUp, httpCall), "HTTP warm-up", pots).Accepted;
+                httpCpu = new CpuSample(pots.Pid);
                 var run = Check(await LoadAsync(concurrency, 1, duration, httpCall), "HTTP", pots);
                 httpRun = new(run.PerSecond, run.Percentile(0.50), run.Percentile(0.99), run.Accepted, run.Summary + ", .NET HttpClient");
             }
+
+            var httpMachine = httpCpu.Read();
 
             // (b) gRPC batches.
             using var grpc = GrpcClient.ForAddress($"http://127.0.0.1:{grpcPort}");
             var grpcCall = GrpcCall(grpc, token, instances, batch);
             Console.Error.WriteLine($"==> (b) gRPC ContributeBatch: {grpcConcurrency} concurrent calls of {batch}, {WarmUp.TotalSeconds:0} s warm-up + {seconds} s");
             var grpcWarm = Check(await LoadAsync(grpcConcurrency, batch, WarmUp, grpcCall), "gRPC warm-up", pots);
+            var grpcCpu = new CpuSample(pots.Pid);
             var grpcRun = Check(await LoadAsync(grpcConcurrency, batch, duration, grpcCall), "gRPC", pots);
+            var grpcMachine = grpcCpu.Read();
 
             // (c) The naive baseline, on its own tables in ThrillPots' database.
             Console.Error.WriteLine($"==> (c) naive baseline: {naiveConcurrency} clients, one transaction per contribution, {WarmUp.TotalSeconds:0} s warm-up + {seconds} s");
@@ -116,6 +124,7 @@ public static class ContributionsBenchmark
                 naiveRun = Check(await LoadAsync(naiveConcurrency, 1, duration, naive.ContributeAsync), "naive", pots);
             }
 
+            var calibrationAfter = Calibration.Milliseconds();
             Console.Error.WriteLine("==> reconciliation");
             var answered = httpWarmAccepted + httpRun.Accepted + grpcWarm.Accepted + grpcRun.Accepted;
             await ReconcileAsync(admin, pots.BaseUrl, token, answered);
@@ -124,6 +133,14 @@ public static class ContributionsBenchmark
             Console.WriteLine($"   gRPC ContributeBatch ×{batch,-6} {grpcRun.PerSecond,10:#,0}/s  p50 {grpcRun.Percentile(0.50),7:0.00} ms  p99 {grpcRun.Percentile(0.99),7:0.00} ms per call  ({grpcRun.Summary})");
             Console.WriteLine($"   naive, 1 tx per contribution {naiveRun.PerSecond,10:#,0}/s  p50 {naiveRun.Percentile(0.50),7:0.00} ms  p99 {naiveRun.Percentile(0.99),7:0.00} ms  ({naiveRun.Summary})");
             Console.WriteLine($"   HTTP / naive {httpRun.PerSecond / naiveRun.PerSecond:0.00}×, gRPC batch / naive {grpcRun.PerSecond / naiveRun.PerSecond:0.00}×");
+            var httpPotsUs = httpMachine.ServerSeconds * 1e6 / Math.Max(1, httpRun.Accepted);
+            var grpcPotsUs = grpcMachine.ServerSeconds * 1e6 / Math.Max(1, grpcRun.Accepted);
+            Console.WriteLine($"   machine, HTTP phase: ThrillPots {httpMachine.Server:0.00} cores ({httpPotsUs:0} µs per contribution), busy " +
+                $"{httpMachine.MachineBusy:0.00} of {Environment.ProcessorCount} cores");
+            Console.WriteLine($"   machine, gRPC phase: ThrillPots {grpcMachine.Server:0.00} cores ({grpcPotsUs:0.0} µs per contribution), busy " +
+                $"{grpcMachine.MachineBusy:0.00} of {Environment.ProcessorCount} cores");
+            Console.WriteLine($"   machine speed: a fixed single-threaded workload (100,000 JSON round trips) took {calibrationBefore:0} ms before the " +
+                $"phases and {calibrationAfter:0} ms after them (lower is faster; compare runs only alongside it)");
             var met = httpRun.PerSecond >= 10_000 && httpRun.P99Ms <= 50 && grpcRun.PerSecond >= 30_000
                 && Math.Min(httpRun.PerSecond, grpcRun.PerSecond) >= 5 * naiveRun.PerSecond;
             Console.WriteLine($"   targets (HTTP ≥ 10,000/s with p99 ≤ 50 ms, gRPC batch ≥ 30,000/s, each ≥ 5× naive): {(met ? "met" : "NOT met")}");
@@ -143,6 +160,10 @@ public static class ContributionsBenchmark
                     ("naive_p99_ms", naiveRun.Percentile(0.99)),
                     ("http_vs_naive", httpRun.PerSecond / naiveRun.PerSecond),
                     ("grpc_batch_vs_naive", grpcRun.PerSecond / naiveRun.PerSecond),
+                    ("http_thrillpots_cpu_us", httpPotsUs),
+                    ("calibration_ms", calibrationBefore),
+                    ("calibration_after_ms", calibrationAfter),
+                    ("grpc_thrillpots_cpu_us", grpcPotsUs),
                     ("concurrency", concurrency),
                     ("naive_concurrency", naiveConcurrency),
                     ("grpc_concurrency", grpcConcurrency),

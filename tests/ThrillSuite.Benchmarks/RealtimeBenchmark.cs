@@ -662,38 +662,6 @@ public static class RealtimeBenchmark
         return 0;
     }
 
-    /// <summary>CPU time of ThrillConnect and of this process, and of the whole machine, over an interval.</summary>
-    sealed class CpuSample(int serverPid)
-    {
-        readonly long server = Ticks(serverPid), self = Ticks(Environment.ProcessId);
-        readonly (long Busy, long All) machine = Machine();
-        readonly long start = Stopwatch.GetTimestamp();
-
-        public (double Server, double Self, double MachineBusy) Read()
-        {
-            var seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
-            var m = Machine();
-            var cores = Environment.ProcessorCount;
-            return ((Ticks(serverPid) - server) / 100.0 / seconds, (Ticks(Environment.ProcessId) - self) / 100.0 / seconds,
-                m.All == machine.All ? 0 : (double)(m.Busy - machine.Busy) / (m.All - machine.All) * cores);
-        }
-
-        // utime + stime in clock ticks (USER_HZ = 100).
-        static long Ticks(int pid)
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            return long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
-        }
-
-        static (long Busy, long All) Machine()
-        {
-            var cpu = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Take(8).Select(long.Parse).ToArray();
-            var all = cpu.Sum();
-            return (all - cpu[3] - cpu[4], all);
-        }
-    }
-
     static string Tail(string output)
     {
         var lines = output.Split('\n');
