@@ -133,24 +133,26 @@ public sealed class Servers
     public async Task StopAsync()
     {
         Pots?.Dispose();
-        if (Events is not null) await Events.DisposeAsync();
-        id?.Dispose();
-        if (thrillPots is not null)
-        {
-            await thrillPots.DisposeAsync();
-            // Kept for failure reports: build/test prints the logs directory's path.
-            if (Environment.GetEnvironmentVariable("THRILLSUITE_TEST_STATE_DIR") is { Length: > 0 } state)
-                await File.WriteAllTextAsync(Path.Combine(state, "logs", "thrillpots-integration.log"), thrillPots.Output);
-        }
         Gate?.Dispose();
         Wallet?.Dispose();
+        if (Events is not null) await Events.DisposeAsync();
+        id?.Dispose();
+        // Every process is stopped before anything else can fail: one left running would keep consuming this run's queues
+        // (a ThrillGate of an earlier run took CreditWin commands and credited a wallet that was gone).
+        if (thrillPots is not null) await thrillPots.DisposeAsync();
         if (thrillGate is not null) await thrillGate.DisposeAsync();
         if (wallet is not null) await wallet.DisposeAsync();
-        if (gateDatabase is not null) await TestEnvironment.DropDatabaseAsync(gateDatabase);
-        if (walletDatabase is not null) await TestEnvironment.DropDatabaseAsync(walletDatabase);
         if (thrillId is not null) await thrillId.DisposeAsync();
-        if (potsDatabase is not null) await TestEnvironment.DropDatabaseAsync(potsDatabase);
-        if (idDatabase is not null) await TestEnvironment.DropDatabaseAsync(idDatabase);
+        // Kept for failure reports: build/test prints the logs directory's path.
+        if (Environment.GetEnvironmentVariable("THRILLSUITE_TEST_STATE_DIR") is { Length: > 0 } state)
+        {
+            var logs = Directory.CreateDirectory(Path.Combine(state, "logs")).FullName;
+            foreach (var (name, process) in new[] { ("thrillpots-integration", thrillPots), ("thrillgate-for-thrillpots", thrillGate),
+                         ("referencewallet-for-thrillpots", wallet) })
+                if (process is not null) await File.WriteAllTextAsync(Path.Combine(logs, name + ".log"), process.Output);
+        }
+        foreach (var database in new[] { gateDatabase, walletDatabase, potsDatabase, idDatabase })
+            if (database is not null) await TestEnvironment.DropDatabaseAsync(database);
     }
 
     static async Task<JsonElement> IdAdminAsync(string path, object body)

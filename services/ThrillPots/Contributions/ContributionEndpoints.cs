@@ -41,8 +41,15 @@ public static class ContributionEndpoints
         var (request, errors) = ContributionRules.Validate(body!, kind);
         if (request is null) return Problems.BadRequest(errors);
         var results = await service.ContributeAsync(request, http.MayActFor, ct);
-        return results[0].Succeeded ? Results.Json(results[0], Json) : Refusal(results[0]);
+        return results[0].Succeeded ? Answer(results[0]) : Refusal(results[0]);
     }
+
+    /// <summary>
+    /// A JSON answer serialised first and written with its Content-Length: headers and body leave in one send. Results.Json
+    /// streams the body chunked, so Kestrel sends the closing chunk separately — perf stat under build/bench contributions
+    /// counted 2.4 sendto calls per contribution with it.
+    /// </summary>
+    static IResult Answer<T>(T value) => Results.Bytes(JsonSerializer.SerializeToUtf8Bytes(value, Json), "application/json; charset=utf-8");
 
     /// <summary>v2: an array with one result per instance contributed to; a refused main contribution is a problem document.</summary>
     static async Task<IResult> V2Async(HttpContext http, ContributionService service, CancellationToken ct)
@@ -52,7 +59,7 @@ public static class ContributionEndpoints
         var (request, errors) = ContributionRules.Validate(body!);
         if (request is null) return Problems.BadRequest(errors);
         var results = await service.ContributeAsync(request, http.MayActFor, ct);
-        return results[0].Succeeded ? Results.Json(results, Json) : Refusal(results[0]);
+        return results[0].Succeeded ? Answer(results) : Refusal(results[0]);
     }
 
     /// <summary>
@@ -76,7 +83,7 @@ public static class ContributionEndpoints
                     string.Join(" ", errors.Select(e => $"{e.Key}: {string.Join(" ", e.Value)}")), Errors: errors)]);
             return new BatchItem(i, await contribute(request));
         }));
-        return Results.Json(items, Json);
+        return Answer(items);
     }
 
     /// <summary>A refused contribution as an RFC 7807 document: the reason's status, the reason, the instance and its state.</summary>
