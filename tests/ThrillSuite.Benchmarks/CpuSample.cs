@@ -41,7 +41,7 @@ sealed class CpuSample(int serverPid)
 /// <summary>
 /// How fast this machine's CPU is right now: a fixed single-threaded workload (JSON round trips of a contribution-sized
 /// object), timed. On a shared virtual machine the same code's CPU cost per operation moves with the host's load (seen
-/// ±40% between hours of the same day), so figures of different runs compare only alongside this.
+/// to change up to 2× within one afternoon), so figures of different runs compare only alongside this.
 /// </summary>
 static class Calibration
 {

@@ -76,7 +76,7 @@ public class PublishedServiceTests
     Dictionary<string, string> Settings(string service, int httpPort)
     {
         var name = service.ToLowerInvariant();
-        var env = ImageEnvironment(service);
+        var env = ServiceImage.Environment(Path.Combine(TestEnvironment.RepoRoot, "services", service, "Dockerfile"));
         var connection = TestEnvironment.UniqueDatabase("pub_" + name, out var db);
         foreach (var (key, value) in new Dictionary<string, string>
         {
@@ -120,19 +120,6 @@ public class PublishedServiceTests
                 env["Wallet__AdminToken"] = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
                 break;
         }
-        return env;
-    }
-
-    /// <summary>KEY=VALUE pairs of the ENV instructions after the Dockerfile's last FROM (continuation lines joined).</summary>
-    static Dictionary<string, string> ImageEnvironment(string service)
-    {
-        var text = File.ReadAllText(Path.Combine(TestEnvironment.RepoRoot, "services", service, "Dockerfile")).Replace("\\\n", " ");
-        var lines = text.Split('\n').Select(l => l.Trim()).ToList();
-        var env = new Dictionary<string, string>();
-        foreach (var line in lines.Skip(lines.FindLastIndex(l => l.StartsWith("FROM ", StringComparison.Ordinal))))
-            if (line.StartsWith("ENV ", StringComparison.Ordinal))
-                foreach (var pair in line[4..].Split(' ', StringSplitOptions.RemoveEmptyEntries))
-                    env[pair[..pair.IndexOf('=')]] = pair[(pair.IndexOf('=') + 1)..];
         return env;
     }
 

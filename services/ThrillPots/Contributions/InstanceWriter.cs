@@ -155,7 +155,7 @@ sealed class InstanceWriter
         // ledger grows: seen in build/bench contributions as 1–10 s key lookups of 500 keys. Planned for each batch's
         // values against the table as it is now, the lookups stay on the unique key. So statements are planned per
         // execution unless a batch says otherwise (GenericPlans: the statements on the instance's own rows, whose
-        // planning cost more than their execution).
+        // planning cost as much as their execution).
         using (var set = new NpgsqlCommand("set plan_cache_mode = force_custom_plan", connection)) set.ExecuteNonQuery();
         return connection;
     }
@@ -604,7 +604,8 @@ sealed class InstanceWriter
     // Planning the instance's read and the pots' update took as long as running them (pg_stat_statements under
     // build/bench contributions: ≈ 0.5 ms of PostgreSQL's CPU per batch). They touch only the instance's own rows — instance
     // and pots by primary key, ledger rows appended — so one plan serves every batch: generic plans for them, then back to
-    // planning per execution for the statements that look up ledger keys and opt-ins (growing tables, see Connection).
+    // planning per execution for the ledger-key and opt-in statements (growing tables, see Connection) and whatever the
+    // batch runs after them (wins, community payouts).
     static NpgsqlBatchCommand GenericPlans => new("set local plan_cache_mode = force_generic_plan");
     static NpgsqlBatchCommand CustomPlans => new("set local plan_cache_mode = force_custom_plan");
 
