@@ -221,6 +221,10 @@ public static class Sockets
         public async Task ReceiveLoopAsync(CancellationToken ct)
         {
             var buffer = ArrayPool<byte>.Shared.Rent(MaxMessageBytes);
+            // Once we have asked to close (a message too big, a flood), what the client still sends is read and dropped until
+            // its close frame: a socket closed with unread data is reset, and a reset can overtake our close frame, so the
+            // client would see a broken connection instead of the code saying why (RunAsync bounds the wait).
+            var closing = false;
             try
             {
                 while (!ct.IsCancellationRequested)
@@ -231,8 +235,9 @@ public static class Sockets
                     {
                         if (length == MaxMessageBytes)
                         {
-                            c.RequestClose(WebSocketCloseStatus.MessageTooBig, $"message too big: at most {MaxMessageBytes} bytes");
-                            return;
+                            if (!closing) c.RequestClose(WebSocketCloseStatus.MessageTooBig, $"message too big: at most {MaxMessageBytes} bytes");
+                            closing = true;
+                            length = 0;
                         }
                         r = await c.Socket.ReceiveAsync(buffer.AsMemory(length, MaxMessageBytes - length), ct);
                         length += r.Count;
@@ -242,10 +247,11 @@ public static class Sockets
                         c.RequestClose(WebSocketCloseStatus.NormalClosure, "");
                         return;
                     }
+                    if (closing) continue;
                     if (!Allowed())
                     {
                         // Past the hard limit the connection is closing; past the soft one only this message is dropped.
-                        if (inWindow > HardMessagesPerSecond) return;
+                        closing = inWindow > HardMessagesPerSecond;
                         continue;
                     }
                     if (r.MessageType != WebSocketMessageType.Text)
