@@ -18,21 +18,39 @@ public static class Permissions
     public static IReadOnlySet<string> Scopes(this ClaimsPrincipal user) =>
         user.FindAll(ScopeClaim).SelectMany(c => c.Value.Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToHashSet(StringComparer.Ordinal);
 
+    /// <summary>Checked on every request: reads the scope claims in place, without building the set.</summary>
     public static bool HasPermission(this ClaimsPrincipal user, string system, string resource, bool write)
     {
-        var scopes = user.Scopes();
-        return Grants(scopes, system, resource, write);
+        foreach (var claim in user.FindAll(ScopeClaim))
+        {
+            var value = claim.Value.AsSpan();
+            foreach (var range in value.Split(' '))
+                if (Grants(value[range], system, resource, write)) return true;
+        }
+        return false;
     }
 
     public static bool Grants(IReadOnlySet<string> scopes, string system, string resource, bool write)
     {
-        foreach (var s in new[] { system, "*" })
-        foreach (var r in new[] { resource, "*" })
-        {
-            if (scopes.Contains(Scope(s, r, write: true))) return true;
-            if (!write && scopes.Contains(Scope(s, r, write: false))) return true;
-        }
+        foreach (var scope in scopes)
+            if (Grants(scope, system, resource, write)) return true;
         return false;
+    }
+
+    /// <summary>
+    /// Whether one scope string is <c>{system|*}:{resource|*}:write</c>, or <c>…:read</c> when only reading.
+    /// </summary>
+    public static bool Grants(ReadOnlySpan<char> scope, string system, string resource, bool write)
+    {
+        ReadOnlySpan<char> rest;
+        if (scope.EndsWith(":write", StringComparison.Ordinal)) rest = scope[..^":write".Length];
+        else if (!write && scope.EndsWith(":read", StringComparison.Ordinal)) rest = scope[..^":read".Length];
+        else return false;
+        return Is(rest, system, resource) || Is(rest, system, "*") || Is(rest, "*", resource) || Is(rest, "*", "*");
+
+        static bool Is(ReadOnlySpan<char> s, string system, string resource) =>
+            s.Length == system.Length + 1 + resource.Length && s.StartsWith(system, StringComparison.Ordinal)
+            && s[system.Length] == ':' && s.EndsWith(resource, StringComparison.Ordinal);
     }
 
     public static string? OrgId(this ClaimsPrincipal user) => user.FindFirst(OrgClaim)?.Value;
