@@ -42,6 +42,7 @@ public static class TokenValidation
         {
             o.MapInboundClaims = false;
             o.RequireHttpsMetadata = false;
+            o.SaveToken = false;  // nothing reads the token back from the authentication properties; storing it is work per request
             o.TokenHandlers.Clear();
             o.TokenHandlers.Add(new CachingTokenHandler { MapInboundClaims = false });
             o.TokenValidationParameters = settings.Parameters(keys);
