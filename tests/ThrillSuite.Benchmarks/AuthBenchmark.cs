@@ -288,10 +288,4 @@ public static class AuthBenchmark
     static string Hex(int bytes) => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(bytes));
 
     static string Truncate(string s) => s.Length <= 200 ? s : s[..200] + "…";
-
-    static int Option(string[] args, string name, int fallback)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], out var v) && v > 0 ? v : fallback;
-    }
 }

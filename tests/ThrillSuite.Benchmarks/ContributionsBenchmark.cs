@@ -26,7 +26,8 @@ namespace ThrillSuite.Benchmarks;
 /// --naive-concurrency N (naive clients, each holding a PostgreSQL connection; default the HTTP clients up to 128, which the
 /// cluster's max_connections of 300 leaves room for beside ThrillPots' pool),
 /// --http-client wrk|dotnet (default wrk when /usr/bin/wrk exists),
-/// --grpc-concurrency N (default 4), --batch N (contributions per gRPC call, default 500), --instances N (default 4).
+/// --grpc-concurrency N (default 4), --batch N (contributions per gRPC call, default 500), --instances N (default 4),
+/// --server-env KEY=VALUE (extra environment for ThrillPots, repeatable: runtime settings to compare, e.g. DOTNET_GCgen0size).
 /// </summary>
 public static class ContributionsBenchmark
 {
@@ -56,7 +57,7 @@ public static class ContributionsBenchmark
         var potsConnection = TestEnvironment.UniqueDatabase("bench_thrillpots", out var potsDatabase);
         Console.Error.WriteLine($"==> starting ThrillId on {issuer} and ThrillPots on :{potsPort} (gRPC :{grpcPort}, database {potsDatabase})");
         var id = StartThrillId(idPort, TestEnvironment.UniqueDatabase("bench_thrillid", out var idDatabase), adminUser, adminPassword);
-        var pots = ServiceProcess.Start("ThrillPots", potsPort, new Dictionary<string, string>
+        var potsEnvironment = new Dictionary<string, string>
         {
             // As deployed: without Development's developer exception page and per-request DI scope validation.
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
@@ -70,7 +71,9 @@ public static class ContributionsBenchmark
             // Only wins call ThrillGate, through the outbox; nothing listens there.
             ["Grpc__Endpoints__thrillgate"] = "http://127.0.0.1:1",
             ["Auth__Issuer"] = issuer,
-        });
+        };
+        foreach (var (key, value) in ServerEnvironment(args)) potsEnvironment[key] = value;
+        var pots = ServiceProcess.Start("ThrillPots", potsPort, potsEnvironment);
         try
         {
             await Task.WhenAll(id.WaitReadyAsync(TimeSpan.FromSeconds(120)), pots.WaitReadyAsync(TimeSpan.FromSeconds(120)));
@@ -148,7 +151,8 @@ public static class ContributionsBenchmark
             return new BenchmarkResult("contributions",
                 $"ThrillPots (real process, PostgreSQL with fsync): v1 POST /jackpots/contribute/instance over HTTP/1.1 loopback with {concurrency} clients; " +
                 $"gRPC ContributeBatch of {batch} with {grpcConcurrency} concurrent calls; naive baseline (one transaction per contribution: " +
-                $"select pots for update, insert ledger row, update pots, commit) with {naiveConcurrency} clients; {instanceCount} instances of 2 pots, {Players} players each",
+                $"select pots for update, insert ledger row, update pots, commit) with {naiveConcurrency} clients; {instanceCount} instances of 2 pots, {Players} players each" +
+                string.Concat(ServerEnvironment(args).Select(kv => $"; ThrillPots with {kv.Key}={kv.Value}")),
                 [
                     ("http_per_s", httpRun.PerSecond),
                     ("http_p50_ms", httpRun.P50Ms),
@@ -510,16 +514,4 @@ public static class ContributionsBenchmark
     internal static string Hex(int bytes) => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(bytes));
 
     internal static string Truncate(string s) => s.Length <= 200 ? s : s[..200] + "…";
-
-    static string? OptionText(string[] args, string name)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
-    }
-
-    internal static int Option(string[] args, string name, int fallback)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], out var v) && v > 0 ? v : fallback;
-    }
 }

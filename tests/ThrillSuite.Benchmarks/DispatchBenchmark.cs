@@ -29,7 +29,7 @@ public static class DispatchBenchmark
     public static async Task<BenchmarkResult> RunAsync(string[] args)
     {
         var events = Option(args, "--events", 5000);
-        var serverEnv = Options(args, "--server-env").Select(kv => kv.Split('=', 2)).Where(kv => kv.Length == 2).ToDictionary(kv => kv[0], kv => kv[1]);
+        var serverEnv = ServerEnvironment(args);
         var secret = "bench-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         var received = new ConcurrentDictionary<string, long>();
         var badSignatures = 0;
@@ -134,17 +134,5 @@ public static class DispatchBenchmark
             await bridge.DisposeAsync();
             await TestEnvironment.DropDatabaseAsync(database);
         }
-    }
-
-    static int Option(string[] args, string name, int fallback)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], out var v) && v > 0 ? v : fallback;
-    }
-
-    static IEnumerable<string> Options(string[] args, string name)
-    {
-        for (var i = 0; i + 1 < args.Length; i++)
-            if (args[i] == name) yield return args[i + 1];
     }
 }

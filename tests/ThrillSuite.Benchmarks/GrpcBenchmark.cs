@@ -58,10 +58,4 @@ public static class GrpcBenchmark
         var all = (await Task.WhenAll(workers)).SelectMany(l => l).ToList();
         return (all, total.Elapsed);
     }
-
-    static int Option(string[] args, string name, int fallback)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], out var v) && v > 0 ? v : fallback;
-    }
 }

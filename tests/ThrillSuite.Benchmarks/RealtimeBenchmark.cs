@@ -49,7 +49,7 @@ public static class RealtimeBenchmark
         var winsPerSecond = OptionDouble(args, "--wins-per-s", 1);
         var playerCount = Math.Min(Option(args, "--players", connections), connections);
         var connectConcurrency = Option(args, "--connect-concurrency", 64);
-        var serverEnv = Options(args, "--server-env").Select(kv => kv.Split('=', 2)).Where(kv => kv.Length == 2).ToDictionary(kv => kv[0], kv => kv[1]);
+        var serverEnv = ServerEnvironment(args);
 
         var idPort = TestEnvironment.FreePort();
         var walletPort = TestEnvironment.FreePort();
@@ -669,22 +669,4 @@ public static class RealtimeBenchmark
     }
 
     static string Hex(int bytes) => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(bytes));
-
-    static IEnumerable<string> Options(string[] args, string name)
-    {
-        for (var i = 0; i + 1 < args.Length; i++)
-            if (args[i] == name) yield return args[i + 1];
-    }
-
-    static int Option(string[] args, string name, int fallback)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], out var v) && v > 0 ? v : fallback;
-    }
-
-    static double OptionDouble(string[] args, string name, double fallback)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length && double.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var v) && v >= 0 ? v : fallback;
-    }
 }
