@@ -46,6 +46,7 @@ public static class ContributionsBenchmark
         var naiveConcurrency = Option(args, "--naive-concurrency", Math.Min(concurrency, 128));
         var batch = Math.Min(Option(args, "--batch", 500), 5000); // ThrillPots' MaxBatch
         var instanceCount = Option(args, "--instances", 4);
+        var serverEnv = ServerEnvironment(args);
         var duration = TimeSpan.FromSeconds(seconds);
 
         var idPort = TestEnvironment.FreePort();
@@ -72,7 +73,7 @@ public static class ContributionsBenchmark
             ["Grpc__Endpoints__thrillgate"] = "http://127.0.0.1:1",
             ["Auth__Issuer"] = issuer,
         };
-        foreach (var (key, value) in ServerEnvironment(args)) potsEnvironment[key] = value;
+        foreach (var (key, value) in serverEnv) potsEnvironment[key] = value;
         var pots = ServiceProcess.Start("ThrillPots", potsPort, potsEnvironment);
         try
         {
@@ -152,7 +153,7 @@ public static class ContributionsBenchmark
                 $"ThrillPots (real process, PostgreSQL with fsync): v1 POST /jackpots/contribute/instance over HTTP/1.1 loopback with {concurrency} clients; " +
                 $"gRPC ContributeBatch of {batch} with {grpcConcurrency} concurrent calls; naive baseline (one transaction per contribution: " +
                 $"select pots for update, insert ledger row, update pots, commit) with {naiveConcurrency} clients; {instanceCount} instances of 2 pots, {Players} players each" +
-                string.Concat(ServerEnvironment(args).Select(kv => $"; ThrillPots with {kv.Key}={kv.Value}")),
+                string.Concat(serverEnv.Select(kv => $"; ThrillPots with {kv.Key}={kv.Value}")),
                 [
                     ("http_per_s", httpRun.PerSecond),
                     ("http_p50_ms", httpRun.P50Ms),

@@ -86,6 +86,12 @@ public sealed class Connection(WebSocket socket, ConnectionKind kind, string ope
         Wake();
     }
 
+    /// <summary>Whether anything has asked this connection to close (a limit, the token's expiry, shutdown, the client).</summary>
+    public bool CloseRequested
+    {
+        get { lock (gate) return closeRequest is not null; }
+    }
+
     /// <summary>Closes after what is already queued (the send loop owns the socket's output).</summary>
     public void RequestClose(WebSocketCloseStatus status, string reason)
     {

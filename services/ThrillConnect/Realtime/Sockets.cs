@@ -221,10 +221,6 @@ public static class Sockets
         public async Task ReceiveLoopAsync(CancellationToken ct)
         {
             var buffer = ArrayPool<byte>.Shared.Rent(MaxMessageBytes);
-            // Once we have asked to close (a message too big, a flood), what the client still sends is read and dropped until
-            // its close frame: a socket closed with unread data is reset, and a reset can overtake our close frame, so the
-            // client would see a broken connection instead of the code saying why (RunAsync bounds the wait).
-            var closing = false;
             try
             {
                 while (!ct.IsCancellationRequested)
@@ -235,8 +231,7 @@ public static class Sockets
                     {
                         if (length == MaxMessageBytes)
                         {
-                            if (!closing) c.RequestClose(WebSocketCloseStatus.MessageTooBig, $"message too big: at most {MaxMessageBytes} bytes");
-                            closing = true;
+                            c.RequestClose(WebSocketCloseStatus.MessageTooBig, $"message too big: at most {MaxMessageBytes} bytes");
                             length = 0;
                         }
                         r = await c.Socket.ReceiveAsync(buffer.AsMemory(length, MaxMessageBytes - length), ct);
@@ -247,13 +242,13 @@ public static class Sockets
                         c.RequestClose(WebSocketCloseStatus.NormalClosure, "");
                         return;
                     }
-                    if (closing) continue;
-                    if (!Allowed())
-                    {
-                        // Past the hard limit the connection is closing; past the soft one only this message is dropped.
-                        closing = inWindow > HardMessagesPerSecond;
-                        continue;
-                    }
+                    // Once anything has asked to close (a limit, the token's expiry, shutdown), what the client still sends is
+                    // read and dropped until its close frame: a socket closed with unread data is reset, and the reset can
+                    // overtake our close frame, so the client would see a broken connection instead of the code saying why
+                    // (RunAsync bounds the wait).
+                    if (c.CloseRequested) continue;
+                    // Past the hard limit the connection is closing; past the soft one only this message is dropped.
+                    if (!Allowed()) continue;
                     if (r.MessageType != WebSocketMessageType.Text)
                     {
                         Error("InvalidMessage", "invalid_message", "Messages are JSON text frames.", null);
