@@ -61,6 +61,45 @@ public class BatchTests
         (await Servers.Pots.PostAsync("/jackpots/contribute/batch", Servers.OperatorA, new JsonArray())).ExpectInvalid("body");
     }
 
+    [Test]
+    public async Task Resent_keys_among_new_ones_answer_their_first_results_and_only_the_new_ones_are_applied()
+    {
+        // The writer finds a repeated key at the ledger's unique key (it looks keys up first only after a repeat): the
+        // batch holding one must run again and come out exactly as if every key had been looked up.
+        var jackpot = await Jackpots.CreateAsync();
+        var sent = Enumerable.Range(0, 3).Select(_ => V2(jackpot)).ToList();
+        var first = new List<string>();
+        foreach (var body in sent)
+            first.Add((await Servers.Pots.PostAsync("/v2/jackpots/contribute", Servers.OperatorA, body)).Expect(HttpStatusCode.OK)
+                .Json[0].GetProperty("contribution_id").GetString()!);
+        var changed = sent[1].DeepClone().AsObject();
+        changed["base_wager"] = 7;
+        var batch = new JsonArray(sent[0].DeepClone(), V2(jackpot), changed, V2(jackpot), sent[2].DeepClone());
+
+        var items = (await Servers.Pots.PostAsync("/jackpots/contribute/batch", Servers.OperatorA, batch)).Expect(HttpStatusCode.OK).Json
+            .EnumerateArray().Select(i => i.GetProperty("results")[0]).ToList();
+        Assert.That(items.Select(i => i.GetProperty("outcome").GetString()),
+            Is.EqualTo(new[] { "duplicate", "accepted", "conflict", "accepted", "duplicate" }));
+        Assert.That(items[0].GetProperty("contribution_id").GetString(), Is.EqualTo(first[0]));
+        Assert.That(items[4].GetProperty("contribution_id").GetString(), Is.EqualTo(first[2]));
+        Assert.That(items[2].GetProperty("reason").GetString(), Is.EqualTo("key_conflict"));
+        Assert.That(await Jackpots.LedgerCountAsync(jackpot), Is.EqualTo(5));
+
+        // A twin jackpot fed five distinct contributions holds exactly what this one holds: nothing applied twice.
+        var twin = await Jackpots.CreateAsync();
+        for (var i = 0; i < 5; i++)
+            (await Servers.Pots.PostAsync("/v2/jackpots/contribute", Servers.OperatorA, V2(twin))).Expect(HttpStatusCode.OK);
+        Assert.That(await Jackpots.PotsAsync(jackpot), Is.EqualTo(await Jackpots.PotsAsync(twin)));
+        var reconciliation = await Jackpots.ReconcileAsync(jackpot);
+        Assert.That(reconciliation.GetProperty("balanced").GetBoolean(), Is.True, reconciliation.ToString());
+
+        // New keys keep being accepted after the repeats.
+        var after = (await Servers.Pots.PostAsync("/jackpots/contribute/batch", Servers.OperatorA, new JsonArray(V2(jackpot), V2(jackpot))))
+            .Expect(HttpStatusCode.OK).Json.EnumerateArray().Select(i => i.GetProperty("results")[0].GetProperty("outcome").GetString());
+        Assert.That(after, Is.All.EqualTo("accepted"));
+        Assert.That(await Jackpots.LedgerCountAsync(jackpot), Is.EqualTo(7));
+    }
+
     static Proto.Contribution Element(Jackpot jackpot, string? round = null) => new()
     {
         Target = new Proto.Target { Type = "instance", Id = jackpot.Id },
