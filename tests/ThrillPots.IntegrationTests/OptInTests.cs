@@ -65,6 +65,25 @@ public class OptInTests
     }
 
     [Test]
+    public async Task A_resent_key_gets_its_first_result_even_after_the_player_opted_out()
+    {
+        // Idempotency (design.md §5): a repeat answers what the first call was answered, whatever changed since. The
+        // writer finds repeats at the ledger's unique key, so a repeat that would now be refused must still be recognised.
+        var jackpot = await Jackpots.CreateAsync();
+        var body = Jackpots.Body(jackpot);
+        var first = (await Jackpots.ContributeAsync(body)).Expect(HttpStatusCode.OK).Json;
+        await Jackpots.OptInAsync(jackpot, body["player_id"]!.GetValue<string>(), optIn: false);
+
+        var again = (await Jackpots.ContributeAsync(body)).Expect(HttpStatusCode.OK).Json;
+        Assert.That(again.GetProperty("outcome").GetString(), Is.EqualTo("duplicate"));
+        Assert.That(again.GetProperty("contribution_id").GetString(), Is.EqualTo(first.GetProperty("contribution_id").GetString()));
+        body["gameround_id"] = Fixtures.Unique("r");
+        var refused = (await Jackpots.ContributeAsync(body)).ExpectConflict().Json;
+        Assert.That(refused.GetProperty("reason").GetString(), Is.EqualTo("not_opted_in"), "a new key of the opted-out player is refused");
+        Assert.That(await Jackpots.LedgerCountAsync(jackpot), Is.EqualTo(1));
+    }
+
+    [Test]
     public async Task Opt_in_refuses_bad_input_and_inactive_instances_with_precise_statuses()
     {
         var jackpot = await Jackpots.CreateAsync(Jackpots.Template(optIn: true));

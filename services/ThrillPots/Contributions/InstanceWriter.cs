@@ -58,8 +58,9 @@ sealed class InstanceWriter
     (string Json, Schedule Parsed)? schedule;
     // Batches that still look their keys up before the engine runs. A repeated key is rare (an integrator's retry), so
     // normally the ledger's unique key finds it at the insert, and the lookup — a sixth of PostgreSQL's time per
-    // contribution in build/bench contributions, most of it planning — is skipped. After a repeat, retries tend to come
-    // in runs (a client resending after a timeout or a restart), so lookups go on until this many batches found none.
+    // contribution in build/bench contributions, most of it planning — is skipped. After a repeat or a refusal (which
+    // needs the lookup to be answered right), more tend to follow (a client resending after a timeout or a restart, a
+    // player not opted in), so lookups go on until this many batches in a row found no repeat.
     int keyLookups;
     const int KeyLookupBatches = 16;
     // The writer's own connection, kept across batches: no pool round trip or reset per batch, and its prepared
@@ -220,7 +221,8 @@ sealed class InstanceWriter
     }
 
     /// <summary>The batch committed and answered; null when <paramref name="lookUpKeys"/> was false and a key turned out to be
-    /// in the ledger already (nothing applied: run it again with the keys looked up).</summary>
+    /// in the ledger already, or a contribution was refused (it might repeat one): nothing applied, run it again with the
+    /// keys looked up.</summary>
     ContributionResult[]? Process(List<WorkItem> batch, bool lookUpKeys)
     {
         var results = new ContributionResult?[batch.Count];
@@ -398,6 +400,15 @@ sealed class InstanceWriter
             var refusal = Check(c, instance, optInRequired, optIns, brandEnabled, sets[c.BrandId], jackpotCurrency);
             if (refusal is not null)
             {
+                // A refused contribution is never inserted, so the unique key cannot tell whether it repeats one the ledger
+                // holds — which must get its first result (design.md §5), even if the player opted out or the brand was
+                // disabled since. Without the lookup, the batch runs again with it.
+                if (!lookUpKeys)
+                {
+                    tx.Rollback();
+                    keyLookups = KeyLookupBatches;
+                    return null;
+                }
                 results[i] = refusal;
                 continue;
             }
