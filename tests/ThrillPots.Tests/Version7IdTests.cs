@@ -22,8 +22,9 @@ public class Version7IdTests
     public void Ids_across_many_draws_of_random_bits_are_all_different()
     {
         var at = DateTimeOffset.UtcNow;
-        // Several refills of the per-thread pool (256 ids each), all in one millisecond: only the random bits tell them apart.
-        var ids = Enumerable.Range(0, 256 * 4 + 7).Select(_ => Version7Ids.New(at)).ToList();
+        // More than two refills of the random source's 4 KiB per-thread buffer (10 bytes per id), all in one millisecond:
+        // only the random bits tell them apart.
+        var ids = Enumerable.Range(0, 1031).Select(_ => Version7Ids.New(at)).ToList();
         Assert.That(ids.Distinct().Count(), Is.EqualTo(ids.Count));
         Assert.That(ids.Select(i => Convert.ToHexString(i.ToByteArray(bigEndian: true)[6..])).Distinct().Count(), Is.EqualTo(ids.Count));
     }

@@ -182,8 +182,6 @@ sealed class InstanceWriter
         var started = Stopwatch.GetTimestamp();
         try
         {
-            // Keys are looked up first only while repeats are expected; otherwise a repeat shows itself as the ledger's
-            // unique key refusing the insert, and the batch runs again, from the start, with its keys looked up.
             var results = Process(batch, lookUpKeys: keyLookups > 0) ?? Process(batch, lookUpKeys: true)!;
             BatchSize.Record(batch.Count);
             BatchDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
@@ -249,6 +247,13 @@ sealed class InstanceWriter
             """, new { instanceId }, tx)).ToArray();
         // A key a predecessor instance applied is not in this instance's unique key: such an instance always looks.
         lookUpKeys |= lineage.Length > 1;
+        // Nothing of this attempt is applied; the caller runs the batch again with the keys looked up, and so do the next batches.
+        ContributionResult[]? RunAgainWithLookups()
+        {
+            tx.Rollback();
+            keyLookups = KeyLookupBatches;
+            return null;
+        }
         using (var read = new NpgsqlBatch(conn, tx))
         {
             // The instance row locked, with the multipliers and brand flags in force, in one statement.
@@ -403,12 +408,7 @@ sealed class InstanceWriter
                 // A refused contribution is never inserted, so the unique key cannot tell whether it repeats one the ledger
                 // holds — which must get its first result (design.md §5), even if the player opted out or the brand was
                 // disabled since. Without the lookup, the batch runs again with it.
-                if (!lookUpKeys)
-                {
-                    tx.Rollback();
-                    keyLookups = KeyLookupBatches;
-                    return null;
-                }
+                if (!lookUpKeys) return RunAgainWithLookups();
                 results[i] = refusal;
                 continue;
             }
@@ -506,11 +506,8 @@ sealed class InstanceWriter
             }
             catch (PostgresException e) when (!lookUpKeys && e is { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: "contributions_key" })
             {
-                // A repeat of a key already in the ledger (an integrator's retry). Nothing of this attempt was applied; the
-                // next batches look their keys up first, for as long as repeats keep coming.
-                tx.Rollback();
-                keyLookups = KeyLookupBatches;
-                return null;
+                // A repeat of a key already in the ledger (an integrator's retry).
+                return RunAgainWithLookups();
             }
         }
 
