@@ -27,6 +27,7 @@ namespace ThrillSuite.Benchmarks;
 /// cluster's max_connections of 300 leaves room for beside ThrillPots' pool),
 /// --http-client wrk|dotnet (default wrk when /usr/bin/wrk exists),
 /// --grpc-concurrency N (default 4), --batch N (contributions per gRPC call, default 500), --instances N (default 4),
+/// --other-brands N (default 0: brands of the operator registered beside the one contributing, as on a platform with many),
 /// --server-env KEY=VALUE (extra environment for ThrillPots, repeatable: runtime settings to compare, e.g. DOTNET_GCgen0size).
 /// </summary>
 public static class ContributionsBenchmark
@@ -46,6 +47,7 @@ public static class ContributionsBenchmark
         var naiveConcurrency = Option(args, "--naive-concurrency", Math.Min(concurrency, 128));
         var batch = Math.Min(Option(args, "--batch", 500), 5000); // ThrillPots' MaxBatch
         var instanceCount = Option(args, "--instances", 4);
+        var otherBrands = Option(args, "--other-brands", 0);
         var serverEnv = ServerEnvironment(args);
         var duration = TimeSpan.FromSeconds(seconds);
 
@@ -80,7 +82,7 @@ public static class ContributionsBenchmark
             await Task.WhenAll(id.WaitReadyAsync(TimeSpan.FromSeconds(120)), pots.WaitReadyAsync(TimeSpan.FromSeconds(120)));
             using var admin = new HttpClient { Timeout = TimeSpan.FromMinutes(5) };
             var token = await TokenAsync(admin, issuer, adminUser, adminPassword, Operator, [Brand], ["thrillpots"]);
-            var instances = await SetUpInstancesAsync(admin, pots.BaseUrl, token, instanceCount);
+            var instances = await SetUpInstancesAsync(admin, pots.BaseUrl, token, instanceCount, otherBrands);
 
             var calibrationBefore = Calibration.Milliseconds();
             // (a) HTTP, one contribution per request: wrk drives it where it is installed (build/bench installs it).
@@ -153,6 +155,7 @@ public static class ContributionsBenchmark
                 $"ThrillPots (real process, PostgreSQL with fsync): v1 POST /jackpots/contribute/instance over HTTP/1.1 loopback with {concurrency} clients; " +
                 $"gRPC ContributeBatch of {batch} with {grpcConcurrency} concurrent calls; naive baseline (one transaction per contribution: " +
                 $"select pots for update, insert ledger row, update pots, commit) with {naiveConcurrency} clients; {instanceCount} instances of 2 pots, {Players} players each" +
+                (otherBrands > 0 ? $"; {otherBrands} other brands registered" : "") +
                 string.Concat(serverEnv.Select(kv => $"; ThrillPots with {kv.Key}={kv.Value}")),
                 [
                     ("http_per_s", httpRun.PerSecond),
@@ -175,6 +178,7 @@ public static class ContributionsBenchmark
                     ("grpc_concurrency", grpcConcurrency),
                     ("grpc_batch_size", batch),
                     ("instances", instanceCount),
+                    ("other_brands", otherBrands),
                     ("duration_s", seconds),
                 ]);
         }
@@ -235,12 +239,15 @@ public static class ContributionsBenchmark
     }
 
     /// <summary>
-    /// Through ThrillPots' admin API: the operator and its brand, and <paramref name="count"/> Active instances of a
-    /// never-winning template for the brand, each its own single writer.
+    /// Through ThrillPots' admin API: the operator, <paramref name="otherBrands"/> brands that send nothing, its brand, and
+    /// <paramref name="count"/> Active instances of a never-winning template for the brand, each its own single writer.
     /// </summary>
-    static async Task<Guid[]> SetUpInstancesAsync(HttpClient http, string pots, string token, int count)
+    static async Task<Guid[]> SetUpInstancesAsync(HttpClient http, string pots, string token, int count, int otherBrands)
     {
         await SendAsync(http, HttpMethod.Post, pots + "/config/operators", new { id = Operator, name = "Bench operator" }, token, HttpStatusCode.Created);
+        foreach (var chunk in Enumerable.Range(1, otherBrands).Chunk(1000))
+            await SendAsync(http, HttpMethod.Post, $"{pots}/config/operators/{Operator}/brands",
+                chunk.Select(i => new { id = $"other-{i}", name = $"Other brand {i}" }).ToArray(), token, HttpStatusCode.OK);
         await SendAsync(http, HttpMethod.Post, $"{pots}/config/operators/{Operator}/brands", new[] { new { id = Brand, name = "Bench brand" } }, token,
             HttpStatusCode.OK);
         return await PublishAndInstantiateAsync(http, pots, token, Operator, "Contributions benchmark", [.. Enumerable.Repeat<string[]>([BrandId], count)]);
