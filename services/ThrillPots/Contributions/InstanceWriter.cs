@@ -258,15 +258,7 @@ sealed class InstanceWriter
         {
             // The instance row locked, with the multipliers and brand flags in force, in one statement.
             read.BatchCommands.Add(GenericPlans);
-            read.BatchCommands.Add(Command("""
-                select i.state, i.owner_id, i.name, i.currency, i.allowed_brands, i.allowed_sources, i.template_id, i.start_at, i.end_at,
-                    (select json_agg(json_build_array(scope, base_currency, multipliers::text, updated_at))
-                     from currency_tables where scope = '' or scope = any($2))::text,
-                    (select json_agg(json_build_array(o.id || ':' || b.id, o.enabled and b.enabled, b.wallet_integration))
-                     from brands b join operators o on o.id = b.operator_id where o.id || ':' || b.id = any($2))::text,
-                    i.schedule::text, coalesce(i.start_at, i.created_at)
-                from instances i where i.id = $1 for update of i
-                """, instanceId, brands));
+            read.BatchCommands.Add(Command(ReadInstance, instanceId, brands));
             read.BatchCommands.Add(Command("""
                 select pot_id, value, reseed_fund, seed_boost, drops::text from pots where instance_id = $1 order by position
                 """, instanceId));
@@ -366,8 +358,7 @@ sealed class InstanceWriter
             ? new CommunityResolver(instanceId, conn, tx, definition, jackpotCurrency, now, random,
                 b => sets.TryGetValue(b, out var known) ? known : sets[b] = CurrencyEndpoints.Effective(defaults,
                     CurrencyEndpoints.LoadAsync(conn, tx, b, CancellationToken.None).GetAwaiter().GetResult()),
-                b => walletBrands.Contains(b) || conn.ExecuteScalar<bool>(new CommandDefinition(
-                    "select coalesce((select wallet_integration from brands where operator_id || ':' || id = @b), false)", new { b }, tx)))
+                b => walletBrands.Contains(b) || conn.ExecuteScalar<bool>(new CommandDefinition(WalletDebits.WalletIntegrationSql, new { brandId = b }, tx)))
             : null;
 
         // MustDropByTime deadlines that passed before this batch are settled first (design.md §4).
@@ -580,8 +571,7 @@ sealed class InstanceWriter
         var playerAmount = set.Multipliers.ContainsKey(c.Currency) || c.Currency == set.BaseCurrency
             ? Money.RoundDown(set.Convert(win.WinAmount, jackpotCurrency, c.Currency), c.Currency)
             : 0m;
-        var integrated = conn.ExecuteScalar<bool>("select coalesce((select wallet_integration from brands where operator_id || ':' || id = @BrandId), false)",
-            new { c.BrandId }, tx);
+        var integrated = conn.ExecuteScalar<bool>(WalletDebits.WalletIntegrationSql, new { brandId = c.BrandId }, tx);
         return new WinRecord(Version7Ids.New(), win, c.BrandId, c.PlayerId, c.SourceId, c.GameroundId, id, c.Currency, playerAmount, set,
             c.Metadata, default, Withheld: !integrated);
     }
@@ -644,6 +634,20 @@ sealed class InstanceWriter
     // and pots by primary key, ledger rows appended — so one plan serves every batch: generic plans for them, then back to
     // planning per execution for the ledger-key and opt-in statements (growing tables, see Connection) and whatever the
     // batch runs after them (wins, community payouts).
+    /// <summary>
+    /// The instance row locked ($1), with the multipliers in force and the flags of the batch's brands ($2, "operator:brand"):
+    /// the brands through their name's index (brands_name), whatever the number of brands registered.
+    /// </summary>
+    internal const string ReadInstance = """
+        select i.state, i.owner_id, i.name, i.currency, i.allowed_brands, i.allowed_sources, i.template_id, i.start_at, i.end_at,
+            (select json_agg(json_build_array(scope, base_currency, multipliers::text, updated_at))
+             from currency_tables where scope = '' or scope = any($2))::text,
+            (select json_agg(json_build_array(b.operator_id || ':' || b.id, o.enabled and b.enabled, b.wallet_integration))
+             from brands b join operators o on o.id = b.operator_id where b.operator_id || ':' || b.id = any($2))::text,
+            i.schedule::text, coalesce(i.start_at, i.created_at)
+        from instances i where i.id = $1 for update of i
+        """;
+
     static NpgsqlBatchCommand GenericPlans => new("set local plan_cache_mode = force_generic_plan");
     static NpgsqlBatchCommand CustomPlans => new("set local plan_cache_mode = force_custom_plan");
 

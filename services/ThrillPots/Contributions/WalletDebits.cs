@@ -25,6 +25,10 @@ namespace ThrillPots.Contributions;
 public sealed class WalletDebits(NpgsqlDataSource db, GrpcClients grpc, FreeBets freeBets)
 {
     static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(1);
+    /// <summary>Whether brand <c>@brandId</c> ("operator:brand") debits its players' wallets; false for an unknown brand. Through
+    /// the brands_name index.</summary>
+    public const string WalletIntegrationSql =
+        "select coalesce((select wallet_integration from brands where operator_id || ':' || id = @brandId), false)";
     static readonly Google.Protobuf.Reflection.ServiceDescriptor Service =
         Gate.GateReflection.Descriptor.FindTypeByName<Google.Protobuf.Reflection.ServiceDescriptor>("Wallets");
     internal static readonly Google.Protobuf.Reflection.MethodDescriptor AuthenticateMethod = Service.FindMethodByName("AuthenticatePlayer");
@@ -44,7 +48,7 @@ public sealed class WalletDebits(NpgsqlDataSource db, GrpcClients grpc, FreeBets
         if (brands.TryGetValue(brandId, out var hit) && hit.Expires > now) return hit.Integrated;
         await using var c = await db.OpenConnectionAsync(ct);
         var integrated = await c.ExecuteScalarAsync<bool>(new CommandDefinition(
-            "select coalesce((select wallet_integration from brands where operator_id || ':' || id = @brandId), false)", new { brandId }, cancellationToken: ct));
+            WalletIntegrationSql, new { brandId }, cancellationToken: ct));
         brands[brandId] = (integrated, now + (long)CacheFor.TotalMilliseconds);
         return integrated;
     }

@@ -77,8 +77,7 @@ static class RaffleWriter
         {
             var brandId = brandPlaces.Key;
             var set = CurrencyEndpoints.Effective(defaults, CurrencyEndpoints.LoadAsync(conn, tx, brandId, CancellationToken.None).GetAwaiter().GetResult());
-            var integrated = conn.ExecuteScalar<bool>(new CommandDefinition(
-                "select coalesce((select wallet_integration from brands where operator_id || ':' || id = @brandId), false)", new { brandId }, tx));
+            var integrated = conn.ExecuteScalar<bool>(new CommandDefinition(Contributions.WalletDebits.WalletIntegrationSql, new { brandId }, tx));
             var batchId = Guid.CreateVersion7();
             var items = new List<BatchCredit>();
             var winners = new List<PayoutRecord>();
