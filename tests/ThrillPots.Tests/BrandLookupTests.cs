@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using ThrillPots.Contributions;
@@ -47,41 +46,16 @@ public class BrandLookupTests
     public async Task The_writers_instance_read_finds_the_batchs_brands_through_their_names_index()
     {
         // The writer runs this statement with a generic plan (InstanceWriter.GenericPlans).
-        var plan = await GenericPlanAsync(InstanceWriter.ReadInstance, "uuid, text[]", $"'{Guid.NewGuid()}', array['op2:brand1', 'op3:brand2']");
-        Assert.That(Scans(plan, "brands"), Is.Not.Empty, "the statement reads brands");
-        Assert.That(Scans(plan, "brands"), Has.None.EqualTo("Seq Scan"), plan.ToString());
+        var plan = await Plans.GenericAsync(db, InstanceWriter.ReadInstance, "uuid, text[]", $"'{Guid.NewGuid()}', array['op2:brand1', 'op3:brand2']");
+        Assert.That(Plans.Scans(plan, "brands"), Is.Not.Empty, "the statement reads brands");
+        Assert.That(Plans.Scans(plan, "brands"), Has.None.EqualTo("Seq Scan"), plan.ToString());
     }
 
     [Test]
     public async Task The_wallet_integration_lookup_is_an_index_probe()
     {
-        var plan = await GenericPlanAsync(WalletDebits.WalletIntegrationSql.Replace("@brandId", "$1"), "text", "'op2:brand1'");
-        Assert.That(Scans(plan, "brands"), Is.Not.Empty, "the statement reads brands");
-        Assert.That(Scans(plan, "brands"), Has.None.EqualTo("Seq Scan"), plan.ToString());
-    }
-
-    /// <summary>The statement's generic plan (as a prepared statement reused across batches has) for the given arguments.</summary>
-    async Task<JsonElement> GenericPlanAsync(string sql, string parameterTypes, string arguments)
-    {
-        var name = "lookup_" + Guid.NewGuid().ToString("N");
-        await using var c = await db.OpenConnectionAsync();
-        await using var tx = await c.BeginTransactionAsync();
-        await using (var prepare = new NpgsqlCommand($"set local plan_cache_mode = force_generic_plan; prepare {name} ({parameterTypes}) as {sql}", c, tx))
-            await prepare.ExecuteNonQueryAsync();
-        await using var explain = new NpgsqlCommand($"explain (format json) execute {name} ({arguments})", c, tx);
-        var text = (string)(await explain.ExecuteScalarAsync())!;
-        await using (var deallocate = new NpgsqlCommand($"deallocate {name}", c, tx)) await deallocate.ExecuteNonQueryAsync();
-        return JsonDocument.Parse(text).RootElement[0].GetProperty("Plan").Clone();
-    }
-
-    /// <summary>The node types of every plan node that reads <paramref name="relation"/>.</summary>
-    static List<string> Scans(JsonElement node, string relation)
-    {
-        var found = new List<string>();
-        if (node.TryGetProperty("Relation Name", out var name) && name.GetString() == relation)
-            found.Add(node.GetProperty("Node Type").GetString()!);
-        if (node.TryGetProperty("Plans", out var children))
-            foreach (var child in children.EnumerateArray()) found.AddRange(Scans(child, relation));
-        return found;
+        var plan = await Plans.GenericAsync(db, WalletDebits.WalletIntegrationSql.Replace("@brandId", "$1"), "text", "'op2:brand1'");
+        Assert.That(Plans.Scans(plan, "brands"), Is.Not.Empty, "the statement reads brands");
+        Assert.That(Plans.Scans(plan, "brands"), Has.None.EqualTo("Seq Scan"), plan.ToString());
     }
 }

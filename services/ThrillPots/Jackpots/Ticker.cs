@@ -56,14 +56,10 @@ public sealed class Ticker(NpgsqlDataSource db, ContributionEngine engine, Micro
                 return;
             await ScheduleAsync(c, tx, ct);
             var candidates = (await c.QueryAsync<(Guid Id, string State, long Version, long? Published, DateTime? PublishedAt, bool Scheduled,
-                string? PublishedStatus)>(new CommandDefinition("""
-                select i.id, i.state, i.version + coalesce((select sum(p.version) from pots p where p.instance_id = i.id), 0)::bigint,
-                       t.version, t.published_at, i.schedule is not null and i.state = 'Active', t.status
-                from instances i left join tickers t on t.instance_id = i.id
-                where i.state <> 'Terminated' or t.version is distinct from
-                      i.version + coalesce((select sum(p.version) from pots p where p.instance_id = i.id), 0)
-                """, cancellationToken: ct, transaction: tx))).ToList();
-            var changed = candidates.Where(r => r.Published != r.Version || r.PublishedAt < DateTime.UtcNow - options.Value.Heartbeat)
+                string? PublishedStatus)>(new CommandDefinition(Candidates, cancellationToken: ct, transaction: tx))).ToList();
+            // A Terminated instance is announced when it changed (its end, its final raffle draw), never as a heartbeat.
+            var changed = candidates.Where(r => r.Published != r.Version
+                    || r.State != InstanceEndpoints.Terminated && r.PublishedAt < DateTime.UtcNow - options.Value.Heartbeat)
                 .Select(r => r.Id).ToHashSet();
             // Scheduled instances are looked at every tick: a window opening or closing is announced at once (status "Closed").
             var statuses = candidates.Where(r => r.Scheduled).ToDictionary(r => r.Id, r => r.PublishedStatus);
@@ -86,16 +82,51 @@ public sealed class Ticker(NpgsqlDataSource db, ContributionEngine engine, Micro
             await tx.CommitAsync(ct);
         }
 
-        var deadlines = await c.QueryAsync<Guid>(new CommandDefinition("""
-            select distinct p.instance_id from pots p join instances i on i.id = p.instance_id
-            where i.state = 'Active' and (p.drops -> 'time' ->> 'deadlineMs')::bigint <= @now
-            """, new { now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() }, cancellationToken: ct));
+        var deadlines = await c.QueryAsync<Guid>(new CommandDefinition(Deadlines, new { now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() },
+            cancellationToken: ct));
         foreach (var id in deadlines) _ = engine.TickAsync(id);
         // Raffle periods that ended are drawn by their writer (design.md §4).
         var draws = await c.QueryAsync<Guid>(new CommandDefinition(
             "select distinct instance_id from raffle_draws where status = 'open' and period_end <= now()", cancellationToken: ct));
         foreach (var id in draws) _ = engine.TickAsync(id);
     }
+
+    // Each second's statements read what is live, not every instance ever made: Terminated instances pile up (a daily
+    // jackpot leaves 365 a year), and reading them all (the version sum of their pots, for each) cost ≈ 32 ms a second at
+    // 5,000 instances. Partial indexes instances_live and instances_ended (migration 0010) serve them; TickerPlanTests
+    // checks PostgreSQL's plans against 5,000 instances.
+
+    /// <summary>
+    /// Instances to look at: every live one (changed, heartbeat or schedule window), and those that ended in the last day.
+    /// A Terminated instance changes only at its end and at its final raffle draw, which the ticker starts within a second
+    /// of the end; after a day it is not read again.
+    /// </summary>
+    internal const string Candidates = """
+        select i.id, i.state, i.version + coalesce((select sum(p.version) from pots p where p.instance_id = i.id), 0)::bigint,
+               t.version, t.published_at, i.schedule is not null and i.state = 'Active', t.status
+        from instances i left join tickers t on t.instance_id = i.id
+        where i.state <> 'Terminated' or i.state = 'Terminated' and i.updated_at > now() - interval '1 day'
+        """;
+
+    /// <summary>Active instances with a MustDropByTime deadline passed (@now, Unix ms): one probe of each one's pots.</summary>
+    internal const string Deadlines = """
+        select i.id from instances i
+        cross join lateral (select 1 from pots p where p.instance_id = i.id and (p.drops -> 'time' ->> 'deadlineMs')::bigint <= @now limit 1) due
+        where i.state = 'Active'
+        """;
+
+    /// <summary>Starts the instances whose start time came and ends those whose end passed.</summary>
+    internal const string Schedule = """
+        with started as (
+            update instances set state = 'Active', version = version + 1, updated_at = now()
+            where state = 'Pending' and start_at <= now() and (end_at is null or end_at > now())
+            returning id, owner_id, 'Pending' as before, 'Active' as after),
+        ended as (
+            update instances i set state = 'Terminated', version = version + 1, updated_at = now()
+            where state in ('Pending', 'Active', 'Paused') and end_at <= now()
+            returning id, owner_id, (select state from instances o where o.id = i.id) as before, 'Terminated' as after)
+        select * from started union all select * from ended
+        """;
 
     public static JackpotUpdated Event(InstanceView v) => new(v.Id, v.OwnerId, v.Name,
         ThrillPots.Engine.Schedules.Status(v.State, v.Schedule, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()), v.JackpotType, v.Currency, v.AllowedBrands,
@@ -105,17 +136,8 @@ public sealed class Ticker(NpgsqlDataSource db, ContributionEngine engine, Micro
     /// <summary>Pending → Active at the start time, Active/Paused → Terminated at the end time, each audited as the system's act.</summary>
     static async Task ScheduleAsync(NpgsqlConnection c, NpgsqlTransaction tx, CancellationToken ct)
     {
-        var changed = await c.QueryAsync<(Guid Id, string OwnerId, string Before, string After)>(new CommandDefinition("""
-            with started as (
-                update instances set state = 'Active', version = version + 1, updated_at = now()
-                where state = 'Pending' and start_at <= now() and (end_at is null or end_at > now())
-                returning id, owner_id, 'Pending' as before, 'Active' as after),
-            ended as (
-                update instances i set state = 'Terminated', version = version + 1, updated_at = now()
-                where state in ('Pending', 'Active', 'Paused') and end_at <= now()
-                returning id, owner_id, (select state from instances o where o.id = i.id) as before, 'Terminated' as after)
-            select * from started union all select * from ended
-            """, transaction: tx, cancellationToken: ct));
+        var changed = await c.QueryAsync<(Guid Id, string OwnerId, string Before, string After)>(new CommandDefinition(Schedule,
+            transaction: tx, cancellationToken: ct));
         foreach (var (id, owner, before, after) in changed)
             await c.ExecuteAsync(new CommandDefinition("""
                 insert into audit_log (actor_sub, action, resource_type, resource_id, owner_id, before, after)
