@@ -39,4 +39,14 @@ static class Plans
             foreach (var child in children.EnumerateArray()) found.AddRange(Scans(child, relation));
         return found;
     }
+
+    /// <summary>Every index condition in the plan ("Index Cond" of index and bitmap index scans).</summary>
+    public static List<string> IndexConditions(JsonElement node)
+    {
+        var found = new List<string>();
+        if (node.TryGetProperty("Index Cond", out var condition)) found.Add(condition.GetString()!);
+        if (node.TryGetProperty("Plans", out var children))
+            foreach (var child in children.EnumerateArray()) found.AddRange(IndexConditions(child));
+        return found;
+    }
 }

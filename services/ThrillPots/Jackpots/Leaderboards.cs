@@ -19,6 +19,21 @@ public static class Leaderboards
     public const string Lifetime = "lifetime", SinceLastWin = "since_last_win";
     public const int MaxLimit = 100, DefaultLimit = 10;
 
+    /// <summary>
+    /// The top contributors among the instance's ledger rows matching <paramref name="where"/>. Two statements, not one with
+    /// "(@since is null or created_at > @since)": Dapper prepares statements it runs often, and the generic plan of that one
+    /// could not bound created_at in the (instance_id, created_at) index, so it read the instance's whole ledger ("since
+    /// last win" took 1.0–1.5 s at 3 million rows instead of 76 ms). LeaderboardPlanTests checks the plans.
+    /// </summary>
+    internal static string Top(string where) => $"""
+        select player_id, brand_id, count(*), sum(value), min(created_at), max(created_at)
+        from contributions
+        where {where}
+        group by brand_id, player_id
+        order by sum(value) desc, min(created_at), player_id
+        limit @limit
+        """;
+
     /// <summary>Null when the instance does not exist.</summary>
     public static async Task<LeaderboardResult?> LoadAsync(NpgsqlConnection c, Guid instanceId, string scope, int limit, CancellationToken ct)
     {
@@ -31,14 +46,9 @@ public static class Leaderboards
                 new { instanceId }, tx, cancellationToken: ct))
             : null;
         // A win is committed with the contribution that won it (same created_at): that contribution belongs to the old cycle.
-        var rows = (await c.QueryAsync<(string PlayerId, string BrandId, long Count, decimal Value, DateTime FirstAt, DateTime LastAt)>(new CommandDefinition("""
-            select player_id, brand_id, count(*), sum(value), min(created_at), max(created_at)
-            from contributions
-            where instance_id = @instanceId and (@since::timestamptz is null or created_at > @since)
-            group by brand_id, player_id
-            order by sum(value) desc, min(created_at), player_id
-            limit @limit
-            """, new { instanceId, since, limit }, tx, cancellationToken: ct))).ToList();
+        var rows = (await c.QueryAsync<(string PlayerId, string BrandId, long Count, decimal Value, DateTime FirstAt, DateTime LastAt)>(new CommandDefinition(
+            since is null ? Top("instance_id = @instanceId") : Top("instance_id = @instanceId and created_at > @since"),
+            new { instanceId, since, limit }, tx, cancellationToken: ct))).ToList();
         await tx.CommitAsync(ct);
         return new LeaderboardResult(instanceId, scope, currency, since,
             [.. rows.Select((r, i) => new LeaderboardEntry(i + 1, r.PlayerId, r.BrandId, r.Count, r.Value, r.FirstAt, r.LastAt))]);
