@@ -23,24 +23,36 @@ public sealed class EventConsumer<T>(NpgsqlDataSource db, Deliverer deliverer) :
         var ct = context.CancellationToken;
         await using var c = await db.OpenConnectionAsync(ct);
         // One statement, so one commit: the event is stored only when some dispatcher takes it.
-        var added = await c.ExecuteAsync(new CommandDefinition("""
-            with candidates as (
-                select id, priority from dispatchers
-                where enabled and @type = any(event_types) and (operator_id is null or operator_id = @operatorId)
-                  and (brand_id is null or brand_id = @brandId)),
-            chosen as (select id from candidates where priority = (select max(priority) from candidates)),
-            stored as (
-                insert into events (id, event_type, operator_id, brand_id, payload)
-                select @eventId, @type, @operatorId, @brandId, cast(@payload as jsonb) where exists (select 1 from chosen)
-                on conflict (id) do nothing)
-            insert into deliveries (id, event_id, dispatcher_id)
-            select gen_random_uuid(), @eventId, id from chosen
-            on conflict (event_id, dispatcher_id) do nothing
-            """, new
+        var added = await c.ExecuteAsync(new CommandDefinition(EventIntake.Store, new
         {
             eventId, type = kind.Name, operatorId, brandId,
             payload = JsonSerializer.Serialize(context.Message, Dispatchers.DispatcherStore.Json),
         }, cancellationToken: ct));
         if (added > 0) deliverer.Wake();
     }
+}
+
+/// <summary>The intake's statement, one for every event type.</summary>
+static class EventIntake
+{
+    /// <summary>
+    /// The event (@eventId, @type, @operatorId, @brandId, @payload) and its deliveries. The dispatchers whose binding contains
+    /// the event are found through dispatchers_scope (a binding left out is '' there; ids are never empty): an event costs
+    /// the same with five dispatchers or thousands. Before, "operator_id is null or operator_id = @operatorId" read every
+    /// dispatcher for each event (0.5–1.9 ms at 5,000). PlanTests checks the plan.
+    /// </summary>
+    internal const string Store = """
+        with candidates as (
+            select id, priority from dispatchers
+            where enabled and coalesce(operator_id, '') = any(array['', @operatorId]) and coalesce(brand_id, '') = any(array['', @brandId])
+              and @type = any(event_types)),
+        chosen as (select id from candidates where priority = (select max(priority) from candidates)),
+        stored as (
+            insert into events (id, event_type, operator_id, brand_id, payload)
+            select @eventId, @type, @operatorId, @brandId, cast(@payload as jsonb) where exists (select 1 from chosen)
+            on conflict (id) do nothing)
+        insert into deliveries (id, event_id, dispatcher_id)
+        select gen_random_uuid(), @eventId, id from chosen
+        on conflict (event_id, dispatcher_id) do nothing
+        """;
 }

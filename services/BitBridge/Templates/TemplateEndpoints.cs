@@ -41,11 +41,18 @@ public static class TemplateEndpoints
     /// <summary>The template chosen for a delivery: the most specific enabled scope that contains the event (brand, then operator, then global).</summary>
     public static Task<TemplateDoc?> ChooseAsync(NpgsqlConnection c, string dispatcherType, string eventType, string? operatorId, string? brandId,
         CancellationToken ct) =>
-        c.QueryFirstOrDefaultAsync<TemplateDoc>(new CommandDefinition(Select + """
-             where enabled and dispatcher_type = @dispatcherType and event_type = @eventType
-               and (operator_id is null or operator_id = @operatorId) and (brand_id is null or brand_id = @brandId)
-             order by brand_id is not null desc, operator_id is not null desc limit 1
-            """, new { dispatcherType, eventType, operatorId, brandId }, cancellationToken: ct));
+        c.QueryFirstOrDefaultAsync<TemplateDoc>(new CommandDefinition(Choose, new { dispatcherType, eventType, operatorId, brandId }, cancellationToken: ct));
+
+    /// <summary>
+    /// The scopes containing the event (@operatorId, @brandId) in templates_scope's own terms (a scope left out is '' there;
+    /// ids are never empty), so the unique index finds the at most three candidates; "operator_id is null or operator_id =
+    /// @operatorId" read every template for each delivery (0.4–1.6 ms at 5,000). PlanTests checks the plan.
+    /// </summary>
+    internal const string Choose = Select + """
+         where enabled and dispatcher_type = @dispatcherType and event_type = @eventType
+           and coalesce(operator_id, '') = any(array['', @operatorId]) and coalesce(brand_id, '') = any(array['', @brandId])
+         order by brand_id is not null desc, operator_id is not null desc limit 1
+        """;
 
     static (TemplateBody? Template, Dictionary<string, string[]> Errors) Validate(TemplateBody b, string? callerOrg)
     {

@@ -1,10 +1,10 @@
 using System.Text.Json;
 using Npgsql;
 
-namespace ThrillPots.Tests;
+namespace ThrillSuite.Testing;
 
-/// <summary>PostgreSQL's plans of ThrillPots' statements, for tests that check a statement stays an index probe at scale.</summary>
-static class Plans
+/// <summary>PostgreSQL's plans of a service's statements, for tests that check a statement stays an index probe at scale.</summary>
+public static class Plans
 {
     /// <summary>
     /// The plan of <paramref name="sql"/> ($1, $2… of <paramref name="parameterTypes"/>) for <paramref name="arguments"/> (SQL
