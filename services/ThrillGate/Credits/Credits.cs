@@ -106,11 +106,17 @@ public sealed partial class CreditSender(NpgsqlDataSource db, WalletStore store,
         if (DateTime.UtcNow - owedCountedAt < PendingCountInterval) return;
         owedCountedAt = DateTime.UtcNow;
         await using var c = await db.OpenConnectionAsync(ct);
-        owed = await c.QuerySingleAsync<(long, long, long)>(new CommandDefinition("""
-            select count(*) filter (where state = 'queued'), count(*) filter (where state = 'pending'), count(*) filter (where state = 'failed')
-            from credits where state in ('queued', 'pending', 'failed')
-            """, cancellationToken: ct));
+        owed = await c.QuerySingleAsync<(long, long, long)>(new CommandDefinition(OwedCount, cancellationToken: ct));
     }
+
+    /// <summary>
+    /// The credits still owed, by state, through the partial index credits_owed: paid credits pile up for ever, and counting
+    /// through them every few seconds read the whole table (147 ms at 1.2 million credits). PlanTests checks the plan.
+    /// </summary>
+    internal const string OwedCount = """
+        select count(*) filter (where state = 'queued'), count(*) filter (where state = 'pending'), count(*) filter (where state = 'failed')
+        from credits where state in ('queued', 'pending', 'failed')
+        """;
 
     async Task PayAsync(Due d, CancellationToken ct)
     {
