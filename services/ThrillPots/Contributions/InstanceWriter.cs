@@ -629,11 +629,6 @@ sealed class InstanceWriter
     /// <summary>The wallet transaction id of a win's credit: a pure function of the win id (design.md §6).</summary>
     public static string TransactionId(Guid winId) => $"win-{winId:N}";
 
-    // Planning the instance's read and the pots' update took as long as running them (pg_stat_statements under
-    // build/bench contributions: ≈ 0.5 ms of PostgreSQL's CPU per batch). They touch only the instance's own rows — instance
-    // and pots by primary key, ledger rows appended — so one plan serves every batch: generic plans for them, then back to
-    // planning per execution for the ledger-key and opt-in statements (growing tables, see Connection) and whatever the
-    // batch runs after them (wins, community payouts).
     /// <summary>
     /// The instance row locked ($1), with the multipliers in force and the flags of the batch's brands ($2, "operator:brand"):
     /// the brands through their name's index (brands_name), whatever the number of brands registered.
@@ -648,6 +643,11 @@ sealed class InstanceWriter
         from instances i where i.id = $1 for update of i
         """;
 
+    // Planning the instance's read and the pots' update took as long as running them (pg_stat_statements under
+    // build/bench contributions: ≈ 0.5 ms of PostgreSQL's CPU per batch). They touch only the instance's own rows — instance
+    // and pots by primary key, ledger rows appended — so one plan serves every batch: generic plans for them, then back to
+    // planning per execution for the ledger-key and opt-in statements (growing tables, see Connection) and whatever the
+    // batch runs after them (wins, community payouts).
     static NpgsqlBatchCommand GenericPlans => new("set local plan_cache_mode = force_generic_plan");
     static NpgsqlBatchCommand CustomPlans => new("set local plan_cache_mode = force_custom_plan");
 
