@@ -1,8 +1,5 @@
-using Microsoft.Extensions.Logging.Abstractions;
-using Npgsql;
 using ThrillPots.Contributions;
 using ThrillPots.Jackpots;
-using ThrillSuite.Data.Migrations;
 using ThrillSuite.Testing;
 
 namespace ThrillPots.Tests;
@@ -15,35 +12,20 @@ namespace ThrillPots.Tests;
 public class LeaderboardPlanTests
 {
     static readonly Guid Instance = Guid.Parse("00000000-0000-0000-0000-00000000000a");
-    string database = null!;
-    NpgsqlDataSource db = null!;
+    PlanDatabase db = null!;
 
+    // A year of one instance's ledger (100,000 rows over 1,000 players) beside another instance's.
     [OneTimeSetUp]
-    public async Task CreateDatabaseAsync()
-    {
-        var connectionString = TestEnvironment.UniqueDatabase("tp_leaderboard_plans", out database);
-        await MigrationRunner.MigrateAsync(connectionString, MigrationRunner.Load(typeof(ContributionEngine).Assembly), NullLogger.Instance,
-            CancellationToken.None);
-        db = NpgsqlDataSource.Create(connectionString);
-        await using var c = await db.OpenConnectionAsync();
-        // A year of one instance's ledger (100,000 rows over 1,000 players) beside another instance's.
-        await using var setUp = new NpgsqlCommand($"""
-            insert into contributions (id, instance_id, brand_id, player_id, gameround_id, request_hash, player_currency, base_wager,
-                value, player_value, base_currency, player_multiplier, jackpot_multiplier, house_share, pot_shares, created_at)
-            select gen_random_uuid(), case when g % 10 = 0 then gen_random_uuid() else '{Instance}'::uuid end, 'op:brand', 'p' || (g % 1000),
-                   'round-' || g, '\x00', 'EUR', 1, 0.1, 0.1, 'EUR', 1, 1, 0.03, array[0.04, 0.03], now() - (110000 - g) * interval '5 minutes'
-            from generate_series(1, 110000) g;
-            analyze contributions;
-            """, c);
-        await setUp.ExecuteNonQueryAsync();
-    }
+    public async Task CreateDatabaseAsync() => db = await PlanDatabase.CreateAsync("tp_leaderboard_plans", typeof(ContributionEngine).Assembly, $"""
+        insert into contributions (id, instance_id, brand_id, player_id, gameround_id, request_hash, player_currency, base_wager,
+            value, player_value, base_currency, player_multiplier, jackpot_multiplier, house_share, pot_shares, created_at)
+        select gen_random_uuid(), case when g % 10 = 0 then gen_random_uuid() else '{Instance}'::uuid end, 'op:brand', 'p' || (g % 1000),
+               'round-' || g, '\x00', 'EUR', 1, 0.1, 0.1, 'EUR', 1, 1, 0.03, array[0.04, 0.03], now() - (110000 - g) * interval '5 minutes'
+        from generate_series(1, 110000) g
+        """);
 
     [OneTimeTearDown]
-    public async Task DropDatabaseAsync()
-    {
-        await db.DisposeAsync();
-        await TestEnvironment.DropDatabaseAsync(database);
-    }
+    public Task DropDatabaseAsync() => db.DisposeAsync().AsTask();
 
     [TestCase(true)]
     [TestCase(false)]
@@ -51,8 +33,8 @@ public class LeaderboardPlanTests
     {
         var sql = Leaderboards.Top("instance_id = @instanceId and created_at > @since")
             .Replace("@instanceId", "$1").Replace("@since", "$2").Replace("@limit", "$3");
-        var plan = await Plans.ExplainAsync(db, sql, "uuid, timestamptz, int", $"'{Instance}', now() - interval '1 day', 10", generic);
-        Assert.That(Plans.Scans(plan, "contributions"), Has.None.EqualTo("Seq Scan"), plan.ToString());
+        var plan = await db.ExplainAsync(sql, "uuid, timestamptz, int", $"'{Instance}', now() - interval '1 day', 10", generic);
+        Plans.AssertNoWholeRead(plan, "contributions");
         Assert.That(Plans.IndexConditions(plan), Has.Some.Contains("created_at >"), plan.ToString());
     }
 }
