@@ -194,8 +194,11 @@ public class FreeBetContributionTests
         await Eventually.TrueAsync(async () =>
             (await BonusAsync(bonus)).GetProperty("bonus_data").GetProperty("Freespins").GetProperty("freespin_type").GetProperty("used").GetInt32() == 0,
             TimeSpan.FromSeconds(60), "the sweeper to give the use back");
+        // The sweeper forgets the intent in the transaction it commits after giving the use back.
         await using var db = new NpgsqlConnection(Servers.PotsDatabase);
-        Assert.That(await db.ExecuteScalarAsync<long>("select count(*) from pending_debits where transaction_id = @key", new { key }), Is.Zero);
+        await Eventually.TrueAsync(async () =>
+            await db.ExecuteScalarAsync<long>("select count(*) from pending_debits where transaction_id = @key", new { key }) == 0,
+            TimeSpan.FromSeconds(30), "the sweeper to forget the intent");
         Assert.That(await DebitsAsync(player), Is.Empty, "no money moved");
     }
 

@@ -98,6 +98,7 @@ public static class Jackpots
     public static readonly MethodDescriptor ContributeBatch = Proto_.FindTypeByName<ServiceDescriptor>("Contributions").FindMethodByName("ContributeBatch");
     public static readonly MethodDescriptor SetOptIn = Proto_.FindTypeByName<ServiceDescriptor>("PlayerJackpots").FindMethodByName("SetOptIn");
     public static readonly MethodDescriptor GetOptIn = Proto_.FindTypeByName<ServiceDescriptor>("PlayerJackpots").FindMethodByName("GetOptIn");
+    public static readonly MethodDescriptor GetLeaderboard = Proto_.FindTypeByName<ServiceDescriptor>("PlayerJackpots").FindMethodByName("GetLeaderboard");
     public static readonly MethodDescriptor GetInstance = Proto_.FindTypeByName<ServiceDescriptor>("PlayerJackpots").FindMethodByName("GetInstance");
     public static readonly MethodDescriptor ResolveSource = Proto_.FindTypeByName<ServiceDescriptor>("PlayerJackpots").FindMethodByName("ResolveSource");
 

@@ -27,7 +27,8 @@ public sealed record CommunityAward(CommunitySplit Split, IReadOnlyList<Communit
 /// earlier win. The triggering player is a contributor like any other and can be a community winner too.
 /// </summary>
 public sealed class CommunityResolver(Guid instanceId, NpgsqlConnection conn, NpgsqlTransaction tx, TemplateDefinition definition,
-    string jackpotCurrency, DateTimeOffset now, IRandomSource random, Func<string, MultiplierSet?> multipliersOf, Func<string, bool> integrated)
+    string jackpotCurrency, DateTimeOffset now, DateTime totalsThrough, IRandomSource random, Func<string, MultiplierSet?> multipliersOf,
+    Func<string, bool> integrated)
 {
     sealed record Fresh(string BrandId, string PlayerId, string Currency, decimal Value, IReadOnlyList<PotShare> Shares);
 
@@ -65,7 +66,7 @@ public sealed class CommunityResolver(Guid instanceId, NpgsqlConnection conn, Np
                     ? Merge([], fresh.Skip(since).Select(f => (f, f.Shares[position].Share)), since)
                     : Candidates("(@lastWin::timestamptz is null or created_at > @lastWin)", new { lastWin = LastWin(win.PotId) },
                         $"pot_shares[{position + 1}]", fresh.Select(f => (f, f.Shares[position].Share))),
-                _ => Candidates("true", new { }, "value", fresh.Select(f => (f, f.Value))),
+                _ => Merge(Committed(Lifetime, new { totalsThrough }), fresh.Select(f => (f, f.Value)), 0),
             };
             candidates = [.. candidates.Where(c => currencies.ContainsKey((c.BrandId, c.PlayerId)))];
             var chosen = name == CommunityStrategy.ActivePlayersName
@@ -89,23 +90,42 @@ public sealed class CommunityResolver(Guid instanceId, NpgsqlConnection conn, Np
     DateTime? LastWin(string potId) => conn.ExecuteScalar<DateTime?>(new CommandDefinition(
         "select last_win_at from pots where instance_id = @instanceId and pot_id = @potId", new { instanceId, potId }, tx));
 
+    /// <summary>
+    /// Each player's lifetime Σ value, first contribution and latest currency: their totals (contributors, up to the
+    /// instance's mark, read with the instance in this transaction) merged with the ledger rows after the mark (seconds of
+    /// them), instead of the whole ledger. The mark is a parameter, not a subquery, so the plan knows how few rows follow it.
+    /// </summary>
+    internal const string Lifetime = """
+        select brand_id, player_id, sum(v), min(f), (array_agg(c order by l desc))[1]
+        from (select brand_id, player_id, value as v, first_at as f, last_at as l, player_currency as c
+              from contributors where instance_id = @instanceId
+              union all
+              select brand_id, player_id, value, created_at, created_at, player_currency
+              from contributions
+              where instance_id = @instanceId and created_at > @totalsThrough) x
+        group by brand_id, player_id
+        """;
+
     /// <summary>Ledger rows matching <paramref name="where"/> summed per player by <paramref name="measure"/>, plus this batch's.</summary>
-    List<CommunityCandidate> Candidates(string where, object args, string measure, IEnumerable<(Fresh Row, decimal Amount)> batch)
-    {
-        var parameters = new DynamicParameters(args);
-        parameters.Add("instanceId", instanceId);
-        var rows = conn.Query<(string BrandId, string PlayerId, decimal Amount, DateTime FirstAt, string Currency)>(new CommandDefinition($"""
+    List<CommunityCandidate> Candidates(string where, object args, string measure, IEnumerable<(Fresh Row, decimal Amount)> batch) =>
+        Merge(Committed($"""
             select brand_id, player_id, coalesce(sum({measure}), 0), min(created_at),
                    (array_agg(player_currency order by created_at desc))[1]
             from contributions where instance_id = @instanceId and {where}
             group by brand_id, player_id
-            """, parameters, tx)).ToList();
-        var committed = rows.Select(r =>
+            """, args), batch, 0);
+
+    /// <summary>Per player as committed before this batch: (brand, player, amount, first contribution, latest currency).</summary>
+    List<CommunityCandidate> Committed(string sql, object args)
+    {
+        var parameters = new DynamicParameters(args);
+        parameters.Add("instanceId", instanceId);
+        var rows = conn.Query<(string BrandId, string PlayerId, decimal Amount, DateTime FirstAt, string Currency)>(new CommandDefinition(sql, parameters, tx));
+        return [.. rows.Select(r =>
         {
             Remember(r.BrandId, r.PlayerId, r.Currency, overwrite: false);
             return new CommunityCandidate(r.BrandId, r.PlayerId, r.Amount, r.FirstAt, 0);
-        }).ToList();
-        return Merge(committed, batch, 0);
+        })];
     }
 
     List<CommunityCandidate> Merge(List<CommunityCandidate> committed, IEnumerable<(Fresh Row, decimal Amount)> batch, int offset)

@@ -205,7 +205,7 @@ sealed class InstanceWriter
     }
 
     sealed record InstanceRow(string State, string OwnerId, string Name, string Currency, string[] AllowedBrands, string[] AllowedSources,
-        Guid TemplateId, DateTime? StartAt, DateTime? EndAt, string? ScheduleJson, DateTime Anchor);
+        Guid TemplateId, DateTime? StartAt, DateTime? EndAt, string? ScheduleJson, DateTime Anchor, DateTime TotalsThrough, DateTime? LastAt);
     sealed record Existing(byte[] Hash, ContributionResult Result);
     sealed record OptIn(bool OptedIn, decimal? PreferredValue, string? PreferredCurrency);
     sealed record NewRow(Guid Id, WorkItem Item, Contribution C, EngineResult Applied, decimal PlayerValue, MultiplierSet Set,
@@ -287,7 +287,8 @@ sealed class InstanceWriter
             {
                 instance = new InstanceRow(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetFieldValue<string[]>(4),
                     r.GetFieldValue<string[]>(5), r.GetGuid(6), r.IsDBNull(7) ? null : r.GetDateTime(7), r.IsDBNull(8) ? null : r.GetDateTime(8),
-                    r.IsDBNull(11) ? null : r.GetString(11), r.GetDateTime(12));
+                    r.IsDBNull(11) ? null : r.GetString(11), r.GetDateTime(12), r.GetDateTime(13),
+                    r.IsDBNull(14) ? null : r.GetDateTime(14));
                 foreach (var c in JsonDocument.Parse(r.GetString(9)).RootElement.EnumerateArray())
                     currencyRows.Add(new CurrencyEndpoints.Row(c[0].GetString()!, c[1].GetString()!, c[2].GetString()!, c[3].GetDateTime()));
                 if (!r.IsDBNull(10))
@@ -321,6 +322,9 @@ sealed class InstanceWriter
 
         if (instance is null)
             return Fill(results, batch, _ => ContributionResult.Refused(instanceId, Reasons.NotFound, $"No jackpot instance {instanceId}."));
+        // Ledger times only grow per instance: a replica whose clock is behind writes just after the latest row, so the rows
+        // after the contributor-totals mark are always the ones not folded yet (see FoldTotals).
+        if (instance.LastAt is { } latest && now.UtcDateTime <= latest) now = new DateTimeOffset(latest, TimeSpan.Zero).AddTicks(10);
         var definition = Template(conn, tx, instance.TemplateId);
         var schedule = Schedule(instance.ScheduleJson);
         // Raffle periods that ended are drawn before anything later is applied, whatever the state now (a one-time raffle
@@ -355,7 +359,7 @@ sealed class InstanceWriter
         var sets = brands.ToDictionary(b => b, b => CurrencyEndpoints.Effective(defaults, currencyRows.FirstOrDefault(c => c.Scope == b)));
         var optInRequired = definition.ContributionRules?.OptInRequired == true;
         var community = CommunityResolver.Applies(definition)
-            ? new CommunityResolver(instanceId, conn, tx, definition, jackpotCurrency, now, random,
+            ? new CommunityResolver(instanceId, conn, tx, definition, jackpotCurrency, now, instance.TotalsThrough, random,
                 b => sets.TryGetValue(b, out var known) ? known : sets[b] = CurrencyEndpoints.Effective(defaults,
                     CurrencyEndpoints.LoadAsync(conn, tx, b, CancellationToken.None).GetAwaiter().GetResult()),
                 b => walletBrands.Contains(b) || conn.ExecuteScalar<bool>(new CommandDefinition(WalletDebits.WalletIntegrationSql, new { brandId = b }, tx)))
@@ -484,6 +488,8 @@ sealed class InstanceWriter
                 .GroupBy(r => (r.C.BrandId, r.C.PlayerId))
                 .Select(g => (g.Key.BrandId, g.Key.PlayerId, Count: (long)g.Count(), Value: g.Sum(r => r.Applied.Value))).ToList();
             write.BatchCommands.Add(CustomPlans);
+            if (FoldThrough(instance) is { } through)
+                write.BatchCommands.Add(Command(FoldTotals, instanceId, instance.TotalsThrough, through));
             if (totals.Count > 0)
                 write.BatchCommands.Add(Command("""
                     update opt_ins o set contribution_count = o.contribution_count + u.n, contribution_value = o.contribution_value + u.v
@@ -631,7 +637,8 @@ sealed class InstanceWriter
 
     /// <summary>
     /// The instance row locked ($1), with the multipliers in force and the flags of the batch's brands ($2, "operator:brand"):
-    /// the brands through their name's index (brands_name), whatever the number of brands registered.
+    /// the brands through their name's index (brands_name), whatever the number of brands registered; and the instance's
+    /// contributor-totals mark and latest ledger time (one probe of (instance_id, created_at)).
     /// </summary>
     internal const string ReadInstance = """
         select i.state, i.owner_id, i.name, i.currency, i.allowed_brands, i.allowed_sources, i.template_id, i.start_at, i.end_at,
@@ -639,8 +646,39 @@ sealed class InstanceWriter
              from currency_tables where scope = '' or scope = any($2))::text,
             (select json_agg(json_build_array(b.operator_id || ':' || b.id, o.enabled and b.enabled, b.wallet_integration))
              from brands b join operators o on o.id = b.operator_id where b.operator_id || ':' || b.id = any($2))::text,
-            i.schedule::text, coalesce(i.start_at, i.created_at)
+            i.schedule::text, coalesce(i.start_at, i.created_at), greatest(i.totals_through, '0001-01-01Z'),
+            (select max(created_at) from contributions where instance_id = i.id)
         from instances i where i.id = $1 for update of i
+        """;
+
+    /// <summary>
+    /// Contributor totals (0011_contributors.sql): the instance's mark moves to <see cref="WriterOptions.TotalsLag"/> before its
+    /// latest ledger row once the rows after the mark span more than lag + <see cref="WriterOptions.TotalsInterval"/>, so
+    /// lifetime ranks read totals plus seconds of ledger, and the fold runs once in that interval, not in every batch. Null
+    /// when not due. The lag leaves out rows a batch in flight elsewhere could still add before the mark (a replica of an
+    /// older version, or one whose clock is behind, during a rolling upgrade); this version's batches always write after the
+    /// latest row.
+    /// </summary>
+    DateTime? FoldThrough(InstanceRow instance) =>
+        instance.LastAt is { } latest && latest - options.TotalsLag > instance.TotalsThrough + options.TotalsInterval
+            ? latest - options.TotalsLag
+            : null;
+
+    /// <summary>
+    /// Folds the instance's ledger rows after its mark ($2, as read in this transaction) up to $3 into its players' totals
+    /// and moves the mark to $3, in the writer's transaction (the instance row locked): nothing is added before $3 from then on.
+    /// </summary>
+    internal const string FoldTotals = """
+        with marked as (update instances set totals_through = $3 where id = $1)
+        insert into contributors as t (instance_id, brand_id, player_id, contributions, value, first_at, last_at, player_currency)
+        select $1, brand_id, player_id, count(*), sum(value), min(created_at), max(created_at),
+               (array_agg(player_currency order by created_at desc, id desc))[1]
+        from contributions
+        where instance_id = $1 and created_at > $2 and created_at <= $3
+        group by brand_id, player_id
+        on conflict (instance_id, brand_id, player_id) do update set
+            contributions = t.contributions + excluded.contributions, value = t.value + excluded.value,
+            first_at = least(t.first_at, excluded.first_at), last_at = excluded.last_at, player_currency = excluded.player_currency
         """;
 
     // Planning the instance's read and the pots' update took as long as running them (pg_stat_statements under
@@ -669,4 +707,8 @@ public sealed class WriterOptions
     /// <summary>Contributions waiting per instance before new ones are refused with 503 (back-pressure).</summary>
     public int QueueLimit { get; set; } = 50_000;
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(2);
+    /// <summary>How far behind an instance's latest ledger row its contributor totals are folded (see InstanceWriter.FoldThrough).</summary>
+    public TimeSpan TotalsLag { get; set; } = TimeSpan.FromSeconds(5);
+    /// <summary>How much more ledger, beyond the lag, is left unfolded before the next fold.</summary>
+    public TimeSpan TotalsInterval { get; set; } = TimeSpan.FromSeconds(10);
 }

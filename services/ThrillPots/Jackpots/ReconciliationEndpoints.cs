@@ -10,7 +10,8 @@ namespace ThrillPots.Jackpots;
 /// Proves design.md §3's invariant from the ledger alone: per pot, initial seed + Σ pot shares + Σ seed deficits + Σ boosts
 /// + Σ transfers in − Σ transfers out (model switches) − Σ wins paid (raffle prizes counted with the wins) must equal the stored
 /// value + reseed fund + unused boosts; per contribution, value = house share + Σ pot shares; per win with a community part,
-/// player portion + Σ community payouts = win amount. Any difference is reported (and makes <c>balanced</c> false).
+/// player portion + Σ community payouts = win amount; per player, the folded totals = the count and Σ value of their ledger
+/// rows up to the instance's mark. Any difference is reported (and makes <c>balanced</c> false).
 /// </summary>
 public static class ReconciliationEndpoints
 {
@@ -113,6 +114,17 @@ public static class ReconciliationEndpoints
             group by w.id, w.win_amount, w.player_portion
             having coalesce(w.player_portion, w.win_amount) + coalesce(sum(p.amount), 0) <> w.win_amount
             """, new { id }, tx, cancellationToken: ct))).ToList();
+        // The players' totals (lifetime leaderboard, HighestLifetimeContributor) against the ledger rows up to the instance's mark.
+        var contributors = (await c.QueryAsync<(string BrandId, string PlayerId, long? LedgerCount, decimal? LedgerValue, long? Count, decimal? Value)>(
+            new CommandDefinition("""
+            select brand_id, player_id, l.n, l.v, t.contributions, t.value
+            from (select brand_id, player_id, count(*) as n, sum(value) as v from contributions
+                  where instance_id = @id and created_at <= (select totals_through from instances where id = @id)
+                  group by brand_id, player_id) l
+            full join (select brand_id, player_id, contributions, value from contributors where instance_id = @id) t using (brand_id, player_id)
+            where l.n is distinct from t.contributions or l.v is distinct from t.value
+            order by brand_id, player_id
+            """, new { id }, tx, cancellationToken: ct))).ToList();
         await tx.CommitAsync(ct);
 
         var errors = new List<string>();
@@ -120,6 +132,9 @@ public static class ReconciliationEndpoints
             errors.Add($"Pot '{p.PotId}': the ledger says {p.Expected}, the pot holds {p.Actual} (difference {p.Difference}).");
         foreach (var w in community)
             errors.Add($"Win {w.WinId}: the player's portion {w.Portion ?? w.WinAmount} + community payouts {w.Payouts} ≠ the win {w.WinAmount}.");
+        foreach (var p in contributors)
+            errors.Add($"Player '{p.PlayerId}' of '{p.BrandId}': the totals count {p.Count ?? 0} contributions worth {p.Value ?? 0m}, " +
+                $"the ledger up to the mark {p.LedgerCount ?? 0} worth {p.LedgerValue ?? 0m}.");
         if (ledger.UnbalancedRows > 0)
             errors.Add($"{ledger.UnbalancedRows} contributions whose value is not house share + pot shares.");
         if (ledger.ContributionValue != ledger.HouseShares + ledger.PotShares)
