@@ -1,4 +1,5 @@
 using MassTransit;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.FileProviders;
 using ThrillConnect.Cors;
 using ThrillConnect.Realtime;
@@ -28,6 +29,7 @@ public static class ThrillConnectExtensions
     public static WebApplicationBuilder AddThrillConnect(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<CorsRules>();
+        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<Jackpots>();
         builder.Services.AddSingleton<Hub>();
         // Fan-out is many small writes to many sockets: the transport's continuations run inline (a thread hop less per

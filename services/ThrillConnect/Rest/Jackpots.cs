@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using Google.Protobuf.Reflection;
 using ThrillSuite.Grpc;
@@ -28,10 +27,10 @@ public sealed record LeaderboardEntryDoc(int Rank, string PlayerId, string Brand
 public sealed record LeaderboardDoc(Guid InstanceId, string Scope, string Currency, long? Since, IReadOnlyList<LeaderboardEntryDoc> Entries);
 
 /// <summary>
-/// ThrillPots' reads over gRPC (PlayerJackpots), each answer kept briefly: a ticker page polled by thousands of players
-/// must not become thousands of calls. No database is shared with ThrillPots.
+/// ThrillPots' reads over gRPC (PlayerJackpots), each answer kept briefly and loaded once at a time (<see cref="ReadCache"/>):
+/// a ticker page polled by thousands of players must not become thousands of calls. No database is shared with ThrillPots.
 /// </summary>
-public sealed class Jackpots(GrpcClients grpc)
+public sealed class Jackpots(GrpcClients grpc, TimeProvider clock)
 {
     static readonly Google.Protobuf.Reflection.ServiceDescriptor Service = Proto.PotsReflection.Descriptor.FindTypeByName<Google.Protobuf.Reflection.ServiceDescriptor>("PlayerJackpots");
     public static readonly MethodDescriptor GetInstanceMethod = Service.FindMethodByName("GetInstance");
@@ -42,50 +41,60 @@ public sealed class Jackpots(GrpcClients grpc)
     public static readonly MethodDescriptor GetLeaderboardMethod = Service.FindMethodByName("GetLeaderboard");
 
     static readonly TimeSpan ShortCache = TimeSpan.FromSeconds(1), LongCache = TimeSpan.FromSeconds(5);
-    readonly ConcurrentDictionary<string, (object Value, long Expires)> cache = new(StringComparer.Ordinal);
+    readonly ReadCache cache = new(clock);
 
     public GrpcClient Client => grpc.Get("thrillpots");
 
     /// <summary>The instance the brand's source feeds; null when it feeds none (RpcException NOT_FOUND for an unknown source).</summary>
     public Task<InstanceDoc?> BySourceAsync(string sourceId, string brandId, string? playerId, string? country, CancellationToken ct) =>
-        CachedAsync($"source|{sourceId}|{brandId}|{playerId}|{country}", ShortCache, async () =>
+        cache.GetAsync($"source|{sourceId}|{brandId}|{playerId}|{country}", ShortCache, async ct =>
         {
             var list = await Client.UnaryAsync<Proto.InstanceList>(ResolveSourceMethod, new Proto.ResolveSourceRequest
             {
                 SourceId = sourceId, BrandId = brandId, PlayerId = playerId ?? "", CountryCode = country ?? "",
             }, Call(ct));
             return list.Instances.Count == 0 ? null : Doc(list.Instances[0], playerId is not null);
-        });
+        }, ct);
 
     public Task<InstanceDoc> InstanceAsync(Guid id, CancellationToken ct) =>
-        CachedAsync($"instance|{id}", ShortCache, async () =>
-            Doc(await Client.UnaryAsync<Proto.Instance>(GetInstanceMethod, new Proto.GetInstanceRequest { InstanceId = id.ToString() }, Call(ct)), false));
+        cache.GetAsync($"instance|{id}", ShortCache, async ct =>
+            Doc(await Client.UnaryAsync<Proto.Instance>(GetInstanceMethod, new Proto.GetInstanceRequest { InstanceId = id.ToString() }, Call(ct)), false), ct);
 
     public Task<CurrenciesDoc> CurrenciesAsync(string? brandId, CancellationToken ct) =>
-        CachedAsync($"currencies|{brandId}", LongCache, async () =>
+        cache.GetAsync($"currencies|{brandId}", LongCache, async ct =>
         {
             var c = await Client.UnaryAsync<Proto.Currencies>(GetCurrenciesMethod, new Proto.GetCurrenciesRequest { BrandId = brandId ?? "" }, Call(ct));
             return new CurrenciesDoc(c.LastUpdated, c.BaseCurrency, c.Multipliers.ToDictionary(m => m.Key, m => Dec(m.Value)));
-        });
+        }, ct);
 
     public Task<IReadOnlyList<SourceDoc>> SourcesAsync(string ownerId, CancellationToken ct) =>
-        CachedAsync($"sources|{ownerId}", LongCache, async () =>
+        cache.GetAsync($"sources|{ownerId}", LongCache, async ct =>
         {
             var list = await Client.UnaryAsync<Proto.SourceList>(ListSourcesMethod, new Proto.ListSourcesRequest { OwnerId = ownerId }, Call(ct));
             return (IReadOnlyList<SourceDoc>)[.. list.Sources.Select(s => new SourceDoc(s.OwnerId, s.SourceId, s.SourceName, [.. s.InstanceIds]))];
-        });
+        }, ct);
 
-    public Task<LeaderboardDoc> LeaderboardAsync(Guid id, string scope, int limit, CancellationToken ct) =>
-        CachedAsync($"leaderboard|{id}|{scope}|{limit}", LongCache, async () =>
+    /// <summary>Most entries a leaderboard shows (ThrillPots' limit too).</summary>
+    public const int MaxLeaderboard = 100;
+
+    /// <summary>
+    /// The top <paramref name="limit"/> of the instance's board: the top 100 are loaded once per instance and scope and sliced,
+    /// so limits 1–100 cost ThrillPots one ranking every 5 s, not one per limit asked.
+    /// </summary>
+    public async Task<LeaderboardDoc> LeaderboardAsync(Guid id, string scope, int limit, CancellationToken ct)
+    {
+        var board = await cache.GetAsync($"leaderboard|{id}|{scope}", LongCache, async ct =>
         {
             var b = await Client.UnaryAsync<Proto.Leaderboard>(GetLeaderboardMethod, new Proto.GetLeaderboardRequest
             {
-                InstanceId = id.ToString(), Scope = scope, Limit = limit,
+                InstanceId = id.ToString(), Scope = scope, Limit = MaxLeaderboard,
             }, Call(ct));
             return new LeaderboardDoc(Guid.Parse(b.InstanceId), b.Scope, b.Currency, b.Since == 0 ? null : b.Since,
                 [.. b.Entries.Select(e => new LeaderboardEntryDoc(e.Rank, Mask(e.PlayerId), e.BrandId, e.ContributionCount, Dec(e.ContributionValue),
                     e.LastContribution))]);
-        });
+        }, ct);
+        return board.Entries.Count <= limit ? board : board with { Entries = [.. board.Entries.Take(limit)] };
+    }
 
     /// <summary>
     /// A player id as a public leaderboard shows it: the first two and last two characters around "***" (ids of six
@@ -96,21 +105,8 @@ public sealed class Jackpots(GrpcClients grpc)
         playerId.Length <= 6 ? playerId[..1] + "***" : playerId[..2] + "***" + playerId[^2..];
 
     /// <summary>After an opt-in: the player's cached view of the source must not show the old state.</summary>
-    public void ForgetPlayer(string playerId)
-    {
-        foreach (var key in cache.Keys.Where(k => k.StartsWith("source|", StringComparison.Ordinal) && k.Contains($"|{playerId}|", StringComparison.Ordinal)))
-            cache.TryRemove(key, out _);
-    }
-
-    async Task<T> CachedAsync<T>(string key, TimeSpan ttl, Func<Task<T>> load)
-    {
-        var now = Environment.TickCount64;
-        if (cache.TryGetValue(key, out var hit) && hit.Expires > now) return (T)hit.Value;
-        var value = await load();
-        if (cache.Count > 50_000) cache.Clear();
-        cache[key] = (value!, now + (long)ttl.TotalMilliseconds);
-        return value;
-    }
+    public void ForgetPlayer(string playerId) =>
+        cache.Forget(k => k.StartsWith("source|", StringComparison.Ordinal) && k.Contains($"|{playerId}|", StringComparison.Ordinal));
 
     public static InstanceDoc Doc(Proto.Instance i, bool withPlayer) => new(Guid.Parse(i.InstanceId), i.Name, i.State, i.JackpotType, i.Currency,
         [.. i.AllowedBrands], [.. i.AllowedSources], [.. i.Pots.Select(p => new PotDoc(p.Id, p.IsProgressive, Dec(p.CurrentValue)))],

@@ -53,7 +53,7 @@ public static class RestEndpoints
         scope ??= "lifetime";
         if (scope is not ("lifetime" or "since_last_win")) errors["scope"] = ["lifetime or since_last_win, or left out (lifetime)."];
         var n = 10;
-        if (limit is not null && (!int.TryParse(limit, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out n) || n is < 1 or > 100))
+        if (limit is not null && (!int.TryParse(limit, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out n) || n is < 1 or > Jackpots.MaxLeaderboard))
             errors["limit"] = ["1-100, or left out (10)."];
         if (errors.Count > 0) return Problems.BadRequest(errors);
         return await Answer(async () => Results.Ok(await jackpots.LeaderboardAsync(id, scope, n, ct)));
