@@ -88,6 +88,14 @@ public class LeaderboardPlanTests
         Assert.That(Plans.IndexConditions(plan), Has.Some.Contains("created_at >").And.Some.Contains("created_at <="), plan.ToString());
     }
 
+    [TestCase(true)]
+    [TestCase(false)]
+    public async Task The_writer_finds_the_instances_latest_ledger_row_through_the_index(bool generic)
+    {
+        var plan = await db.ExplainAsync(InstanceWriter.ReadInstance, "uuid, text[]", $"'{Instance}', array['op:brand']", generic);
+        Plans.AssertNoWholeRead(plan, "contributions");
+    }
+
     [Test]
     public async Task Totals_and_the_ledger_after_the_mark_rank_exactly_as_the_whole_ledger()
     {
