@@ -709,6 +709,10 @@ public sealed class WriterOptions
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(2);
     /// <summary>How far behind an instance's latest ledger row its contributor totals are folded (see InstanceWriter.FoldThrough).</summary>
     public TimeSpan TotalsLag { get; set; } = TimeSpan.FromSeconds(5);
-    /// <summary>How much more ledger, beyond the lag, is left unfolded before the next fold.</summary>
-    public TimeSpan TotalsInterval { get; set; } = TimeSpan.FromSeconds(10);
+    /// <summary>
+    /// How much more ledger, beyond the lag, is left unfolded before the next fold. A fold holds the instance for as long as
+    /// it takes (≈ 30–40 ms for 10 s of the benchmark's rows); with 10 s, interleaved benchmark runs were slower than
+    /// without periodic folds (README, Performance), so a minute.
+    /// </summary>
+    public TimeSpan TotalsInterval { get; set; } = TimeSpan.FromMinutes(1);
 }
