@@ -3,6 +3,7 @@ using Dapper;
 using Npgsql;
 using ThrillPots.Admin;
 using ThrillPots.Engine;
+using ThrillPots.Jackpots;
 using ThrillPots.Templates;
 using ThrillSuite.Contracts.Pots;
 using ThrillSuite.Data.Outbox;
@@ -91,18 +92,12 @@ public sealed class CommunityResolver(Guid instanceId, NpgsqlConnection conn, Np
         "select last_win_at from pots where instance_id = @instanceId and pot_id = @potId", new { instanceId, potId }, tx));
 
     /// <summary>
-    /// Each player's lifetime Σ value, first contribution and latest currency: their totals (contributors, up to the
-    /// instance's mark, read with the instance in this transaction) merged with the ledger rows after the mark (seconds of
-    /// them), instead of the whole ledger. The mark is a parameter, not a subquery, so the plan knows how few rows follow it.
+    /// Each player's lifetime Σ value, first contribution and latest currency, from <see cref="Leaderboards.LifetimeRows"/>
+    /// (the mark as read with the instance in this transaction) instead of the whole ledger.
     /// </summary>
-    internal const string Lifetime = """
+    internal const string Lifetime = $"""
         select brand_id, player_id, sum(v), min(f), (array_agg(c order by l desc))[1]
-        from (select brand_id, player_id, value as v, first_at as f, last_at as l, player_currency as c
-              from contributors where instance_id = @instanceId
-              union all
-              select brand_id, player_id, value, created_at, created_at, player_currency
-              from contributions
-              where instance_id = @instanceId and created_at > @totalsThrough) x
+        from ({Leaderboards.LifetimeRows}) x
         group by brand_id, player_id
         """;
 

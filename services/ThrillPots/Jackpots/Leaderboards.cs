@@ -35,19 +35,22 @@ public static class Leaderboards
         """;
 
     /// <summary>
-    /// The top of the players' totals (contributors, one row per player through its primary key) merged with the ledger rows
-    /// after the instance's totals mark (seconds of them, through (instance_id, created_at)): the whole ledger's ranking
-    /// without reading the whole ledger. The mark is a parameter, not a subquery, so the plan knows how few rows follow it.
-    /// LeaderboardPlanTests checks the plan.
+    /// An instance's whole ledger per player without reading it whole: the players' totals (contributors, one row per player
+    /// through its primary key) and the ledger rows after the instance's totals mark (seconds of them, through (instance_id,
+    /// created_at)), as (brand_id, player_id, count n, Σ value v, first f, last l, currency c). The mark is a parameter, not
+    /// a subquery, so the plan knows how few rows follow it. LeaderboardPlanTests checks the plans of both users.
     /// </summary>
-    internal const string TopLifetime = """
+    internal const string LifetimeRows = """
+        select brand_id, player_id, contributions as n, value as v, first_at as f, last_at as l, player_currency as c
+        from contributors where instance_id = @instanceId
+        union all
+        select brand_id, player_id, 1, value, created_at, created_at, player_currency
+        from contributions where instance_id = @instanceId and created_at > @totalsThrough
+        """;
+
+    internal const string TopLifetime = $"""
         select player_id, brand_id, sum(n), sum(v), min(f), max(l)
-        from (select brand_id, player_id, contributions as n, value as v, first_at as f, last_at as l
-              from contributors where instance_id = @instanceId
-              union all
-              select brand_id, player_id, 1, value, created_at, created_at
-              from contributions
-              where instance_id = @instanceId and created_at > @totalsThrough) x
+        from ({LifetimeRows}) x
         group by brand_id, player_id
         order by sum(v) desc, min(f), player_id
         limit @limit

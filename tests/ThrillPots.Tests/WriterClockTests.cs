@@ -11,14 +11,15 @@ using ThrillSuite.Testing;
 namespace ThrillPots.Tests;
 
 /// <summary>
-/// The raffle boundary to the millisecond (issue 8): ThrillPots' real contribution engine and instance writer, in this
-/// process on a real PostgreSQL database with ThrillPots' migrations, driven by a clock the test sets. A ticket bought at
-/// the last millisecond of a period is that period's and takes part in its draw; one bought at the period's end belongs to
-/// the next. (The service's integration tests show the same with the real clock, but cannot pin a contribution to one
-/// millisecond.)
+/// ThrillPots' real contribution engine and instance writer, in this process on a real PostgreSQL database with ThrillPots'
+/// migrations, driven by clocks the test sets. The raffle boundary to the millisecond (issue 8): a ticket bought at the
+/// last millisecond of a period is that period's and takes part in its draw; one bought at the period's end belongs to the
+/// next. (The service's integration tests show the same with the real clock, but cannot pin a contribution to one
+/// millisecond.) And the ledger's time never goes back per instance, whatever a replica's clock says, so contributor totals
+/// folded up to a mark never miss a row.
 /// </summary>
 [NonParallelizable]
-public class RaffleBoundaryTests
+public class WriterClockTests
 {
     static readonly DateTimeOffset Start = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
     const long PeriodMs = 10_000;
@@ -91,6 +92,9 @@ public class RaffleBoundaryTests
         return instanceId;
     }
 
+    ContributionEngine Engine(TimeProvider clock, WriterOptions? options = null) => new(db, CryptoRandomSource.Instance,
+        Options.Create(options ?? new WriterOptions()), NullLogger<ContributionEngine>.Instance, new Running(), clock);
+
     static Contribution By(string player, string round) => new("tpa:b1", player, round, "MT", "EUR", 1m, null, null, null);
 
     [Test]
@@ -98,8 +102,7 @@ public class RaffleBoundaryTests
     {
         var instance = await RaffleAsync();
         var clock = new SetClock(Start.AddMilliseconds(PeriodMs - 1));
-        var engine = new ContributionEngine(db, CryptoRandomSource.Instance, Options.Create(new WriterOptions()), NullLogger<ContributionEngine>.Instance,
-            new Running(), clock);
+        var engine = Engine(clock);
 
         // 09.999 s: the last millisecond of the first period [0 s, 10 s).
         var last = await engine.SubmitAsync(instance, By("last-ms", "r1"));
@@ -129,5 +132,32 @@ public class RaffleBoundaryTests
         Assert.That(winner, Is.EqualTo(("last-ms", 0.24m)), "the only ticket holder of the first period wins its whole pool");
         // The second period's pool holds only the second contribution's share: nothing crossed the boundary.
         Assert.That(await c.ExecuteScalarAsync<decimal>("select value from pots where instance_id = @instance", new { instance }), Is.EqualTo(0.24m));
+    }
+
+    [Test]
+    public async Task A_replica_whose_clock_is_behind_writes_after_the_latest_ledger_row_and_folds_miss_nothing()
+    {
+        var instance = await RaffleAsync();
+        // Two replicas folding in every batch; the second's clock is an hour behind the first's.
+        var folding = new WriterOptions { TotalsLag = TimeSpan.Zero, TotalsInterval = TimeSpan.Zero };
+        var ahead = Engine(new SetClock(Start.AddSeconds(1)), folding);
+        var behind = Engine(new SetClock(Start.AddSeconds(1).AddHours(-1)), folding);
+
+        foreach (var (engine, round) in new[] { (ahead, "r1"), (behind, "r2"), (behind, "r3"), (ahead, "r4"), (behind, "r5") })
+        {
+            var result = await engine.SubmitAsync(instance, By("p", round));
+            Assert.That(result.Outcome, Is.EqualTo(Outcomes.Accepted), result.Detail);
+        }
+
+        await using var c = await db.OpenConnectionAsync();
+        var times = (await c.QueryAsync<DateTime>("select created_at from contributions where instance_id = @instance order by gameround_id",
+            new { instance })).ToList();
+        var first = Start.AddSeconds(1).UtcDateTime;
+        Assert.That(times, Is.EqualTo(new[] { first, first.AddTicks(10), first.AddTicks(20), first.AddTicks(30), first.AddTicks(40) }),
+            "each batch 1 µs after the latest row: the clock an hour behind never writes before it, nor does the one ahead");
+        var (count, mark) = await c.QuerySingleAsync<(long, DateTime)>("""
+            select t.contributions, i.totals_through from instances i join contributors t on t.instance_id = i.id where i.id = @instance
+            """, new { instance });
+        Assert.That((count, mark), Is.EqualTo((4L, first.AddTicks(30))), "the last batch folded the four rows before it");
     }
 }
