@@ -116,7 +116,7 @@ public sealed class Servers
             // Webhook tests watch retries: keep the backoff short.
             ["Webhooks__MaxBackoff"] = "00:00:01",
             ["Webhooks__MaxAttempts"] = "3",
-            // Contributor totals folded in every batch, so every test that contributes moves the mark (ContributorTotalsTests).
+            // A contributor-totals fold asked for after every batch, so every test that contributes moves the mark (ContributorTotalsTests).
             ["Contributions__TotalsLag"] = "00:00:00",
             ["Contributions__TotalsInterval"] = "00:00:00",
         });

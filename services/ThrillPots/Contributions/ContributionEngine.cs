@@ -17,6 +17,7 @@ public sealed class ContributionEngine(
 {
     readonly ConcurrentDictionary<Guid, InstanceWriter> writers = new();
     readonly ConcurrentDictionary<Task, byte> running = new();
+    readonly TotalsFolder folder = new(db, options.Value, logger, lifetime.ApplicationStopping);
 
     public Task<ContributionResult> SubmitAsync(Guid instanceId, Contribution contribution) =>
         EnqueueAsync(instanceId, new WorkItem(contribution, Activity.Current?.Context ?? default));
@@ -45,7 +46,7 @@ public sealed class ContributionEngine(
     /// </summary>
     InstanceWriter Start(Guid instanceId)
     {
-        var writer = new InstanceWriter(instanceId, db, random, options.Value, logger, clock);
+        var writer = new InstanceWriter(instanceId, db, random, options.Value, logger, clock, folder);
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         running.TryAdd(done.Task, 0);
         _ = done.Task.ContinueWith(t => running.TryRemove(t, out _), TaskScheduler.Default);

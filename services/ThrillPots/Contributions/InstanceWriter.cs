@@ -67,8 +67,12 @@ sealed class InstanceWriter
     // statements stay. Dropped after any failure, since its state is then unknown.
     NpgsqlConnection? connection;
 
-    public InstanceWriter(Guid instanceId, NpgsqlDataSource db, IRandomSource random, WriterOptions options, ILogger logger, TimeProvider clock)
+    readonly TotalsFolder folder;
+
+    public InstanceWriter(Guid instanceId, NpgsqlDataSource db, IRandomSource random, WriterOptions options, ILogger logger, TimeProvider clock,
+        TotalsFolder folder)
     {
+        this.folder = folder;
         this.clock = clock;
         this.instanceId = instanceId;
         instanceTag = instanceId.ToString();
@@ -205,7 +209,11 @@ sealed class InstanceWriter
     }
 
     sealed record InstanceRow(string State, string OwnerId, string Name, string Currency, string[] AllowedBrands, string[] AllowedSources,
-        Guid TemplateId, DateTime? StartAt, DateTime? EndAt, string? ScheduleJson, DateTime Anchor, DateTime TotalsThrough, DateTime? LastAt);
+        Guid TemplateId, DateTime? StartAt, DateTime? EndAt, string? ScheduleJson, DateTime Anchor, DateTime TotalsThrough)
+    {
+        /// <summary>The instance's latest ledger time, read after its lock was taken (<see cref="LatestRow"/>).</summary>
+        public DateTime? LastAt { get; init; }
+    }
     sealed record Existing(byte[] Hash, ContributionResult Result);
     sealed record OptIn(bool OptedIn, decimal? PreferredValue, string? PreferredCurrency);
     sealed record NewRow(Guid Id, WorkItem Item, Contribution C, EngineResult Applied, decimal PlayerValue, MultiplierSet Set,
@@ -259,6 +267,7 @@ sealed class InstanceWriter
             // The instance row locked, with the multipliers and brand flags in force, in one statement.
             read.BatchCommands.Add(GenericPlans);
             read.BatchCommands.Add(Command(ReadInstance, instanceId, brands));
+            read.BatchCommands.Add(Command(LatestRow, instanceId));
             read.BatchCommands.Add(Command("""
                 select pot_id, value, reseed_fund, seed_boost, drops::text from pots where instance_id = $1 order by position
                 """, instanceId));
@@ -287,8 +296,7 @@ sealed class InstanceWriter
             {
                 instance = new InstanceRow(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetFieldValue<string[]>(4),
                     r.GetFieldValue<string[]>(5), r.GetGuid(6), r.IsDBNull(7) ? null : r.GetDateTime(7), r.IsDBNull(8) ? null : r.GetDateTime(8),
-                    r.IsDBNull(11) ? null : r.GetString(11), r.GetDateTime(12), r.GetDateTime(13),
-                    r.IsDBNull(14) ? null : r.GetDateTime(14));
+                    r.IsDBNull(11) ? null : r.GetString(11), r.GetDateTime(12), r.GetDateTime(13));
                 foreach (var c in JsonDocument.Parse(r.GetString(9)).RootElement.EnumerateArray())
                     currencyRows.Add(new CurrencyEndpoints.Row(c[0].GetString()!, c[1].GetString()!, c[2].GetString()!, c[3].GetDateTime()));
                 if (!r.IsDBNull(10))
@@ -298,6 +306,8 @@ sealed class InstanceWriter
                         if (b[2].GetBoolean()) walletBrands.Add(b[0].GetString()!);
                     }
             }
+            r.NextResult();
+            if (r.Read() && !r.IsDBNull(0) && instance is not null) instance = instance with { LastAt = r.GetDateTime(0) };
             r.NextResult();
             while (r.Read())
                 pots.Add(PotDrops.Apply(new PotState(r.GetString(0), r.GetDecimal(1), r.GetDecimal(2)) { Boosts = r.GetDecimal(3) },
@@ -488,8 +498,6 @@ sealed class InstanceWriter
                 .GroupBy(r => (r.C.BrandId, r.C.PlayerId))
                 .Select(g => (g.Key.BrandId, g.Key.PlayerId, Count: (long)g.Count(), Value: g.Sum(r => r.Applied.Value))).ToList();
             write.BatchCommands.Add(CustomPlans);
-            if (FoldThrough(instance) is { } through)
-                write.BatchCommands.Add(Command(FoldTotals, instanceId, instance.TotalsThrough, through));
             if (totals.Count > 0)
                 write.BatchCommands.Add(Command("""
                     update opt_ins o set contribution_count = o.contribution_count + u.n, contribution_value = o.contribution_value + u.v
@@ -510,6 +518,7 @@ sealed class InstanceWriter
 
         foreach (var record in winRecords) RecordWin(conn, tx, record, instance, now);
         tx.Commit();
+        if (fresh.Count > 0) folder.Committed(instanceId, instance.TotalsThrough, now.UtcDateTime);
         return results!;
     }
 
@@ -638,7 +647,7 @@ sealed class InstanceWriter
     /// <summary>
     /// The instance row locked ($1), with the multipliers in force and the flags of the batch's brands ($2, "operator:brand"):
     /// the brands through their name's index (brands_name), whatever the number of brands registered; and the instance's
-    /// contributor-totals mark and latest ledger time (one probe of (instance_id, created_at)).
+    /// contributor-totals mark (moved only under this lock, TotalsFolder.MoveMark).
     /// </summary>
     internal const string ReadInstance = """
         select i.state, i.owner_id, i.name, i.currency, i.allowed_brands, i.allowed_sources, i.template_id, i.start_at, i.end_at,
@@ -646,40 +655,16 @@ sealed class InstanceWriter
              from currency_tables where scope = '' or scope = any($2))::text,
             (select json_agg(json_build_array(b.operator_id || ':' || b.id, o.enabled and b.enabled, b.wallet_integration))
              from brands b join operators o on o.id = b.operator_id where b.operator_id || ':' || b.id = any($2))::text,
-            i.schedule::text, coalesce(i.start_at, i.created_at), greatest(i.totals_through, '0001-01-01Z'),
-            (select max(created_at) from contributions where instance_id = i.id)
+            i.schedule::text, coalesce(i.start_at, i.created_at), greatest(i.totals_through, '0001-01-01Z')
         from instances i where i.id = $1 for update of i
         """;
 
     /// <summary>
-    /// Contributor totals (0011_contributors.sql): the instance's mark moves to <see cref="WriterOptions.TotalsLag"/> before its
-    /// latest ledger row once the rows after the mark span more than lag + <see cref="WriterOptions.TotalsInterval"/>, so
-    /// lifetime ranks read totals plus seconds of ledger, and the fold runs once in that interval, not in every batch. Null
-    /// when not due. The lag leaves out rows a batch in flight elsewhere could still add before the mark (a replica of an
-    /// older version, or one whose clock is behind, during a rolling upgrade); this version's batches always write after the
-    /// latest row.
+    /// The instance's latest ledger time (one probe of (instance_id, created_at)), in a statement of its own after
+    /// <see cref="ReadInstance"/>: a statement's snapshot is taken when it starts, so a subquery of the locking statement
+    /// would miss the rows of a batch another replica committed while this one waited for the lock.
     /// </summary>
-    DateTime? FoldThrough(InstanceRow instance) =>
-        instance.LastAt is { } latest && latest - options.TotalsLag > instance.TotalsThrough + options.TotalsInterval
-            ? latest - options.TotalsLag
-            : null;
-
-    /// <summary>
-    /// Folds the instance's ledger rows after its mark ($2, as read in this transaction) up to $3 into its players' totals
-    /// and moves the mark to $3, in the writer's transaction (the instance row locked): nothing is added before $3 from then on.
-    /// </summary>
-    internal const string FoldTotals = """
-        with marked as (update instances set totals_through = $3 where id = $1)
-        insert into contributors as t (instance_id, brand_id, player_id, contributions, value, first_at, last_at, player_currency)
-        select $1, brand_id, player_id, count(*), sum(value), min(created_at), max(created_at),
-               (array_agg(player_currency order by created_at desc, id desc))[1]
-        from contributions
-        where instance_id = $1 and created_at > $2 and created_at <= $3
-        group by brand_id, player_id
-        on conflict (instance_id, brand_id, player_id) do update set
-            contributions = t.contributions + excluded.contributions, value = t.value + excluded.value,
-            first_at = least(t.first_at, excluded.first_at), last_at = excluded.last_at, player_currency = excluded.player_currency
-        """;
+    internal const string LatestRow = "select max(created_at) from contributions where instance_id = $1";
 
     // Planning the instance's read and the pots' update took as long as running them (pg_stat_statements under
     // build/bench contributions: ≈ 0.5 ms of PostgreSQL's CPU per batch). They touch only the instance's own rows — instance
@@ -707,12 +692,11 @@ public sealed class WriterOptions
     /// <summary>Contributions waiting per instance before new ones are refused with 503 (back-pressure).</summary>
     public int QueueLimit { get; set; } = 50_000;
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(2);
-    /// <summary>How far behind an instance's latest ledger row its contributor totals are folded (see InstanceWriter.FoldThrough).</summary>
+    /// <summary>How far behind an instance's latest ledger row its contributor totals are folded (<see cref="TotalsFolder"/>): rows a
+    /// replica of an older version, or one whose clock is behind, could still add before the mark during a rolling upgrade
+    /// are left out. This version's batches always write after the latest row.</summary>
     public TimeSpan TotalsLag { get; set; } = TimeSpan.FromSeconds(5);
-    /// <summary>
-    /// How much more ledger, beyond the lag, is left unfolded before the next fold. A fold holds the instance for as long as
-    /// it takes (≈ 30–40 ms for 10 s of the benchmark's rows); with 10 s, interleaved benchmark runs were slower than
-    /// without periodic folds (README, Performance), so a minute.
-    /// </summary>
+    /// <summary>How much more ledger, beyond the lag, is left unfolded before the next fold: lifetime ranks read the totals
+    /// plus at most lag + interval of ledger.</summary>
     public TimeSpan TotalsInterval { get; set; } = TimeSpan.FromMinutes(1);
 }
