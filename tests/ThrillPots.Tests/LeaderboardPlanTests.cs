@@ -94,6 +94,8 @@ public class LeaderboardPlanTests
         {
             var plan = await db.ExplainAsync(sql, "uuid", $"'{Instance}'", generic);
             Plans.AssertNoWholeRead(plan, "contributions");
+            // One row from the index's end, not an aggregate over the instance's rows.
+            Assert.That(plan.ToString(), Does.Contain("\"Limit\"").And.Contain("\"Backward\"").And.Not.Contain("\"Aggregate\""), plan.ToString());
         }
     }
 

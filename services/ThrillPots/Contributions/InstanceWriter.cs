@@ -267,12 +267,12 @@ sealed class InstanceWriter
             // The instance row locked, with the multipliers and brand flags in force, in one statement.
             read.BatchCommands.Add(GenericPlans);
             read.BatchCommands.Add(Command(ReadInstance, instanceId, brands));
-            read.BatchCommands.Add(Command(LatestRow, instanceId));
             read.BatchCommands.Add(Command("""
                 select pot_id, value, reseed_fund, seed_boost, drops::text from pots where instance_id = $1 order by position
                 """, instanceId));
             // The following lookups are planned for their values (see Connection).
             read.BatchCommands.Add(CustomPlans);
+            read.BatchCommands.Add(Command(LatestRow, instanceId));
             // Lateral lookups: one unique-index probe per key whatever plan a prepared statement settles on (a join could
             // turn into a scan of the instance's whole ledger).
             if (lookUpKeys)
@@ -307,11 +307,11 @@ sealed class InstanceWriter
                     }
             }
             r.NextResult();
-            if (r.Read() && !r.IsDBNull(0) && instance is not null) instance = instance with { LastAt = r.GetDateTime(0) };
-            r.NextResult();
             while (r.Read())
                 pots.Add(PotDrops.Apply(new PotState(r.GetString(0), r.GetDecimal(1), r.GetDecimal(2)) { Boosts = r.GetDecimal(3) },
                     r.IsDBNull(4) ? null : r.GetString(4)));
+            r.NextResult();
+            if (r.Read() && !r.IsDBNull(0) && instance is not null) instance = instance with { LastAt = r.GetDateTime(0) };
             r.NextResult();
             while (lookUpKeys && r.Read())
             {
@@ -662,9 +662,12 @@ sealed class InstanceWriter
     /// <summary>
     /// The instance's latest ledger time (one probe of (instance_id, created_at)), in a statement of its own after
     /// <see cref="ReadInstance"/>: a statement's snapshot is taken when it starts, so a subquery of the locking statement
-    /// would miss the rows of a batch another replica committed while this one waited for the lock.
+    /// would miss the rows of a batch another replica committed while this one waited for the lock. Planned per execution
+    /// (after CustomPlans): the generic plan PostgreSQL makes while the ledger is empty (a new deployment's first batch)
+    /// reads every row of the instance, sequentially or through the index, and the writer's connection kept it as the
+    /// ledger grew — build/bench contributions at half its throughput in the runs whose first plan was made that early.
     /// </summary>
-    internal const string LatestRow = "select max(created_at) from contributions where instance_id = $1";
+    internal const string LatestRow = "select created_at from contributions where instance_id = $1 order by created_at desc limit 1";
 
     // Planning the instance's read and the pots' update took as long as running them (pg_stat_statements under
     // build/bench contributions: ≈ 0.5 ms of PostgreSQL's CPU per batch). They touch only the instance's own rows — instance

@@ -57,10 +57,17 @@ sealed class TotalsFolder(NpgsqlDataSource db, WriterOptions options, ILogger lo
         DateTime mark, latest;
         await using (var probe = new NpgsqlBatch(c, tx)
         {
-            BatchCommands = { new(Lock) { Parameters = { new() { Value = instanceId } } }, new(Probe) { Parameters = { new() { Value = instanceId } } } },
+            BatchCommands =
+            {
+                // Planned for the ledger as it is now (see InstanceWriter.LatestRow); the pool's connections would settle on generic plans.
+                new("set local plan_cache_mode = force_custom_plan"),
+                new(Lock) { Parameters = { new() { Value = instanceId } } },
+                new(Probe) { Parameters = { new() { Value = instanceId } } },
+            },
         })
         await using (var r = await probe.ExecuteReaderAsync(ct))
         {
+            // The lock's result (a statement without one, like the set, is skipped by the reader), then the probe's.
             await r.NextResultAsync(ct);
             if (!await r.ReadAsync(ct) || r.IsDBNull(1)) return false;
             (mark, latest) = (r.GetDateTime(0), r.GetDateTime(1));
@@ -90,7 +97,8 @@ sealed class TotalsFolder(NpgsqlDataSource db, WriterOptions options, ILogger lo
 
     /// <summary>The instance's mark and latest ledger time (one probe of (instance_id, created_at)), without the instance's lock.</summary>
     internal const string Probe = """
-        select greatest(totals_through, '0001-01-01Z'), (select max(created_at) from contributions where instance_id = $1)
+        select greatest(totals_through, '0001-01-01Z'),
+               (select created_at from contributions where instance_id = $1 order by created_at desc limit 1)
         from instances where id = $1
         """;
 
