@@ -113,7 +113,7 @@ public class ContributionTests
         Assert.That(win.GetProperty("win_withheld").GetBoolean(), Is.True);
         await using (var c = new Npgsql.NpgsqlConnection(Servers.PotsDatabase))
             Assert.That(await Dapper.SqlMapper.ExecuteScalarAsync<long>(c,
-                "select count(*) from outbox_messages where message_type like '%CreditWin' and body->>'winId' = @id", new { id = winId.ToString() }),
+                "select count(*) from outbox_all where message_type like '%CreditWin' and body->>'winId' = @id", new { id = winId.ToString() }),
                 Is.Zero, "no credit command: ThrillGate pays only wallet-integrated brands");
 
         var reconciliation = await Jackpots.ReconcileAsync(jackpot);

@@ -217,7 +217,7 @@ public class RaffleTests
 
         await using (var c = Db())
             Assert.That(await c.ExecuteScalarAsync<long>(
-                "select count(*) from outbox_messages where destination = 'thrillgate-credit-batch' and body->>'instanceId' = @id",
+                "select count(*) from outbox_all where destination = 'thrillgate-credit-batch' and body->>'instanceId' = @id",
                 new { id = raffle.Id }), Is.Zero, "no CreditBatch for a brand without wallet integration");
         var report = await Jackpots.ReconcileAsync(raffle);
         Assert.That(report.GetProperty("balanced").GetBoolean(), Is.True, report.ToString());
@@ -264,7 +264,7 @@ public class RaffleTests
         var batches = await Eventually.ValueAsync(async () =>
         {
             var rows = (await c.QueryAsync<(string Body, DateTime? PublishedAt)>(
-                "select body::text, published_at from outbox_messages where destination = 'thrillgate-credit-batch' and body->>'instanceId' = @id",
+                "select body::text, published_at from outbox_all where destination = 'thrillgate-credit-batch' and body->>'instanceId' = @id",
                 new { id = raffle.Id })).ToList();
             return rows.Count > 0 && rows.All(r => r.PublishedAt is not null) ? rows : null;
         }, TimeSpan.FromSeconds(20), "the CreditBatch published to RabbitMQ");

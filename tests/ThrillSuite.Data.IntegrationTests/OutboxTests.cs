@@ -88,6 +88,25 @@ public class OutboxTests
     }
 
     [Test]
+    public async Task Published_messages_leave_the_queue_for_the_archive_each_once()
+    {
+        var ids = Enumerable.Range(0, 10).Select(_ => Guid.NewGuid()).ToList();
+        foreach (var id in ids) await EnqueueAsync(id, commit: true);
+
+        await using var connection = await db.OpenConnectionAsync();
+        var keys = new { ids = ids.Select(i => i.ToString()).ToArray() };
+        await Eventually.TrueAsync(async () => await connection.ExecuteScalarAsync<long>(
+            "select count(*) from outbox_published where body->>'probeId' = any(@ids)", keys) == ids.Count, Patience, "every message archived");
+        Assert.That(await connection.ExecuteScalarAsync<long>("select count(*) from outbox_messages where body->>'probeId' = any(@ids)", keys),
+            Is.Zero, "the queue holds only what is still to be published");
+        var archived = (await connection.QueryAsync<(string ProbeId, DateTime? PublishedAt, int Attempts, string? LastError)>(
+            "select body->>'probeId', published_at, attempts, last_error from outbox_all where body->>'probeId' = any(@ids)", keys)).ToList();
+        Assert.That(archived.Select(a => a.ProbeId), Is.EquivalentTo(keys.ids), "each once");
+        Assert.That(archived, Is.All.Matches<(string, DateTime? PublishedAt, int Attempts, string? LastError)>(
+            a => a.PublishedAt is not null && a.Attempts >= 1 && a.LastError is null));
+    }
+
+    [Test]
     public async Task A_rolled_back_transaction_publishes_nothing()
     {
         var rolledBack = Guid.NewGuid();

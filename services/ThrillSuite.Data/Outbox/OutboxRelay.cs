@@ -23,9 +23,9 @@ public sealed class OutboxRelayOptions
 }
 
 /// <summary>
-/// Publishes outbox rows in commit order with publisher confirms, marks them published in the same
+/// Publishes outbox rows in commit order with publisher confirms, moves them to outbox_published in the same
 /// transaction that locked them (FOR UPDATE SKIP LOCKED, so replicas share the work), and retries with
-/// backoff for as long as the broker is away. A crash between publish and mark publishes the row again with
+/// backoff for as long as the broker is away. A crash between publish and move publishes the row again with
 /// the same MessageId, which consumers' inboxes discard: at-least-once on the wire, exactly-once in effect.
 /// </summary>
 public sealed class OutboxRelay(
@@ -91,10 +91,7 @@ public sealed class OutboxRelay(
             foreach (var row in rows)
             {
                 await PublishAsync(row, o, ct);
-                await connection.ExecuteAsync(new CommandDefinition(
-                    "update outbox_messages set published_at = now(), attempts = attempts + 1, last_error = null, " +
-                    "body = case when secret then '{}'::jsonb else body end where id = @Id",
-                    new { row.Id }, tx, cancellationToken: ct));
+                await connection.ExecuteAsync(new CommandDefinition(Published, new { row.Id }, tx, cancellationToken: ct));
                 published++;
             }
         }
@@ -111,6 +108,19 @@ public sealed class OutboxRelay(
         await tx.CommitAsync(ct);
         return published;
     }
+
+    /// <summary>
+    /// A published row moved out of the queue into outbox_published (0005_outbox_published.sql), its body blanked when it
+    /// carries a secret: the queue holds only what is still to be published.
+    /// </summary>
+    internal const string Published = """
+        with moved as (delete from outbox_messages where id = @Id returning *)
+        insert into outbox_published (id, message_type, body, trace_parent, trace_state, created_at, published_at, attempts, last_error,
+            destination, secret)
+        select id, message_type, case when secret then '{}'::jsonb else body end, trace_parent, trace_state, created_at, now(), attempts + 1,
+            null, destination, secret
+        from moved
+        """;
 
     async Task PublishAsync(OutboxRow row, OutboxRelayOptions o, CancellationToken ct)
     {
@@ -151,9 +161,11 @@ public sealed class OutboxRelay(
     async Task CleanupAsync(OutboxRelayOptions o, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        await connection.ExecuteAsync(new CommandDefinition(
-            "delete from outbox_messages where published_at < now() - @Retention",
-            new { o.Retention }, cancellationToken: ct));
+        // The queue's own published rows are those a relay of the previous version marked during a rolling upgrade.
+        await connection.ExecuteAsync(new CommandDefinition("""
+            delete from outbox_published where published_at < now() - @Retention;
+            delete from outbox_messages where published_at < now() - @Retention;
+            """, new { o.Retention }, cancellationToken: ct));
     }
 
     async Task ListenAsync(CancellationToken ct)
