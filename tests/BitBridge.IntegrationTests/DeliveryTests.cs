@@ -126,6 +126,36 @@ public sealed class DeliveryTests
     }
 
     [Test]
+    public async Task A_busy_dispatchers_backlog_does_not_hide_another_dispatchers_due_delivery()
+    {
+        var busy = await Setup.WebhookAsync(Brands.Next(), [Win]);
+        var brand = Brands.Next();
+        var other = await Setup.WebhookAsync(brand, [Win]);
+        Servers.Peers.Delay(busy, TimeSpan.FromSeconds(2.5));
+        // 600 deliveries of the busy dispatcher due a minute ago, more than the deliverer's window of the earliest due ones
+        // (8 per free slot: 448 while the busy one holds 8): at its limit, it fills the window on every round.
+        await using (var c = new Npgsql.NpgsqlConnection(Servers.BridgeDatabase))
+            await Dapper.SqlMapper.ExecuteAsync(c, """
+                with e as (insert into events (id, event_type, payload) select gen_random_uuid(), 'JackpotWon', '{}' from generate_series(1, 600)
+                           returning id)
+                insert into deliveries (id, event_id, dispatcher_id, next_attempt_at) select gen_random_uuid(), id, @busy, now() - interval '1 minute' from e
+                """, new { busy });
+        try
+        {
+            await Servers.Peers.WaitAcceptedAsync(busy, 1);
+            var eventId = await Servers.Bus.PublishAsync(Bus.Win(brand));
+            // The busy one takes 8 every 2.5 s: through the window alone, the other's delivery would wait for ≈ 150 of them.
+            await Setup.WaitDeliveryAsync(eventId, other, "sent", seconds: 15);
+            Assert.That(Servers.Peers.Accepted(busy), Has.Count.LessThan(100), "the busy dispatcher's backlog was still there");
+        }
+        finally
+        {
+            // The rest of the backlog dies at once ("the dispatcher was deleted") instead of occupying the deliverer for minutes.
+            (await Servers.Bridge.DeleteAsync($"/admin/dispatchers/{busy}", Servers.OperatorA)).Expect(HttpStatusCode.NoContent);
+        }
+    }
+
+    [Test]
     public async Task A_dispatchers_max_per_second_spaces_its_deliveries()
     {
         var brand = Brands.Next();

@@ -81,25 +81,25 @@ public sealed class Deliverer(NpgsqlDataSource db, DispatcherStore dispatchers, 
         var now = DateTime.UtcNow;
         var slots = gates.Where(g => Free(g.Value, now) < o.ConcurrencyPerDispatcher)
             .ToDictionary(g => g.Key, g => Free(g.Value, now));
+        var blocked = slots.Where(s => s.Value == 0).Select(s => s.Key).ToHashSet();
+        // Per dispatcher at most what it may take now, earliest due first.
+        Guid[] Choose(IEnumerable<(Guid Id, string DispatcherId)> rows) => [.. rows.Where(d => !blocked.Contains(d.DispatcherId))
+            .GroupBy(d => d.DispatcherId).SelectMany(g => g.Take(slots.GetValueOrDefault(g.Key, o.ConcurrencyPerDispatcher))).Take(free)
+            .Select(d => d.Id)];
         List<Due> due;
         await using (var c = await db.OpenConnectionAsync(ct))
         {
-            // Candidates first (among the earliest due, per dispatcher at most what it may take now), then the lease, which re-checks
-            // that each is still due: of two replicas choosing one delivery, only one leases it.
-            var candidates = (await c.QueryAsync<(Guid Id, string DispatcherId)>(new CommandDefinition("""
-                select id, dispatcher_id from (
-                    select id, dispatcher_id, next_attempt_at, row_number() over (partition by dispatcher_id order by next_attempt_at) as n
-                    from (select id, dispatcher_id, next_attempt_at from deliveries
-                          where status = 'pending' and next_attempt_at <= now() and dispatcher_id <> all(@blocked)
-                          order by next_attempt_at limit @scan) due) d
-                where n <= @perDispatcher order by next_attempt_at limit @free
-                """, new
-            {
-                perDispatcher = o.ConcurrencyPerDispatcher, free, scan = free * 8, blocked = slots.Where(s => s.Value == 0).Select(s => s.Key).ToArray(),
-            },
-                cancellationToken: ct)))
-                .GroupBy(d => d.DispatcherId).SelectMany(g => g.Take(slots.GetValueOrDefault(g.Key, o.ConcurrencyPerDispatcher))).Take(free)
-                .Select(d => d.Id).ToArray();
+            // Candidates first, then the lease, which re-checks that each is still due: of two replicas choosing one delivery,
+            // only one leases it. The candidates come from a window of the earliest due deliveries; when that window is full of
+            // dispatchers that may take nothing now (paused, or at their limit, with a backlog), from each other dispatcher's
+            // earliest due ones instead, so the backlog is neither read on every round nor in anyone's way.
+            var scan = free * 8;
+            var window = (await c.QueryAsync<(Guid Id, string DispatcherId)>(new CommandDefinition(EarliestDue, new { scan },
+                cancellationToken: ct))).ToList();
+            var candidates = Choose(window);
+            if (candidates.Length < free && window.Count == scan && blocked.Count > 0)
+                candidates = Choose(await c.QueryAsync<(Guid Id, string DispatcherId)>(new CommandDefinition(EarliestDuePerDispatcher,
+                    new { blocked = blocked.ToArray(), perDispatcher = o.ConcurrencyPerDispatcher, free }, cancellationToken: ct)));
             if (candidates.Length == 0) return 0;
             due = (await c.QueryAsync<Due>(new CommandDefinition("""
                 update deliveries d set next_attempt_at = now() + @lease
@@ -128,6 +128,33 @@ public sealed class Deliverer(NpgsqlDataSource db, DispatcherStore dispatchers, 
         }
         return due.Count;
     }
+
+    /// <summary>The earliest due deliveries (@scan of them, through deliveries_due), whoever they are for.</summary>
+    internal const string EarliestDue = """
+        select id, dispatcher_id from deliveries where status = 'pending' and next_attempt_at <= now() order by next_attempt_at limit @scan
+        """;
+
+    /// <summary>
+    /// The earliest due deliveries of each dispatcher with pending ones, leaving out @blocked: the dispatchers found by
+    /// stepping through deliveries_pending_dispatcher (one probe per dispatcher, however many deliveries each has queued),
+    /// each one's due deliveries through the same index.
+    /// </summary>
+    internal const string EarliestDuePerDispatcher = """
+        with recursive pending(dispatcher_id) as (
+            (select dispatcher_id from deliveries where status = 'pending' order by dispatcher_id limit 1)
+            union all
+            select (select d.dispatcher_id from deliveries d where d.status = 'pending' and d.dispatcher_id > p.dispatcher_id
+                    order by d.dispatcher_id limit 1)
+            from pending p where p.dispatcher_id is not null)
+        select due.id, due.dispatcher_id
+        from pending p
+        cross join lateral (select id, dispatcher_id, next_attempt_at from deliveries
+                            where status = 'pending' and dispatcher_id = p.dispatcher_id and next_attempt_at <= now()
+                            order by next_attempt_at limit @perDispatcher) due
+        where p.dispatcher_id <> all(@blocked)
+        order by due.next_attempt_at
+        limit @free
+        """;
 
     /// <summary>How many more deliveries a dispatcher may take now: none while paused (circuit open, retry_after) or paced.</summary>
     int Free(Gate g, DateTime now) =>
