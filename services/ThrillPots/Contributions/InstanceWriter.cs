@@ -700,6 +700,7 @@ public sealed class WriterOptions
     /// are left out. This version's batches always write after the latest row.</summary>
     public TimeSpan TotalsLag { get; set; } = TimeSpan.FromSeconds(5);
     /// <summary>How much more ledger, beyond the lag, is left unfolded before the next fold: lifetime ranks read the totals
-    /// plus at most lag + interval of ledger.</summary>
+    /// plus at most lag + interval of ledger. With 10 s, two interleaved pairs of build/bench contributions were 10–20%
+    /// slower over HTTP even with the fold beside the writer (README, Performance), so a minute.</summary>
     public TimeSpan TotalsInterval { get; set; } = TimeSpan.FromMinutes(1);
 }
