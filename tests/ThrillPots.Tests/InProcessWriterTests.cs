@@ -185,11 +185,7 @@ public class InProcessWriterTests
     [Test]
     public async Task A_fold_in_progress_holds_neither_the_writer_nor_the_instances_contributions()
     {
-        var instance = await RaffleAsync();
-        // Rows within a minute of the mark (the instance's start): the default options fold none of them.
-        var engine = Engine(new SetClock(Start.AddSeconds(1)));
-        Accepted(await engine.SubmitAsync(instance, By("p", "r1")));
-        Accepted(await engine.SubmitAsync(instance, By("q", "r2")));
+        var instance = await TwoUnfoldedRowsAsync();
 
         // A fold in progress: its lock taken, p's and q's totals upserted and locked, the mark not moved yet.
         await using var folding = await db.OpenConnectionAsync();
@@ -215,11 +211,7 @@ public class InProcessWriterTests
     [Test]
     public async Task A_fold_that_raced_another_over_the_same_rows_keeps_nothing()
     {
-        var instance = await RaffleAsync();
-        // Rows within a minute of the mark (the instance's start): the default options fold none of them.
-        var engine = Engine(new SetClock(Start.AddSeconds(1)));
-        Accepted(await engine.SubmitAsync(instance, By("p", "r1")));
-        Accepted(await engine.SubmitAsync(instance, By("q", "r2")));
+        var instance = await TwoUnfoldedRowsAsync();
 
         // Another fold of the same rows that does not take the fold's lock (a replica of the version that folded in its writer,
         // during a rolling upgrade): its totals upserted, not committed.
@@ -238,6 +230,17 @@ public class InProcessWriterTests
         Assert.That(await folded.WaitAsync(TimeSpan.FromSeconds(30)), Is.False, "the mark was no longer the one it folded from");
         var (count, _) = await FoldedAsync(instance, latest);
         Assert.That(count, Is.EqualTo(2L), "each row counted once");
+    }
+
+    /// <summary>A raffle instance with two ledger rows, p's at 1 s and q's 1 µs later, within a minute of its mark (its start): the
+    /// default options fold neither.</summary>
+    async Task<Guid> TwoUnfoldedRowsAsync()
+    {
+        var instance = await RaffleAsync();
+        var engine = Engine(new SetClock(Start.AddSeconds(1)));
+        Accepted(await engine.SubmitAsync(instance, By("p", "r1")));
+        Accepted(await engine.SubmitAsync(instance, By("q", "r2")));
+        return instance;
     }
 
     static readonly WriterOptions Folding = new() { TotalsLag = TimeSpan.Zero, TotalsInterval = TimeSpan.Zero };
