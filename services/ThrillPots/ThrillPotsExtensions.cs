@@ -29,6 +29,8 @@ public static class ThrillPotsExtensions
         // The writers' clock (raffle periods, schedule windows); tests of pure logic use their own.
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<ContributionEngine>();
+        services.AddSingleton<TotalsFolder>();
+        services.AddHostedService(sp => sp.GetRequiredService<TotalsFolder>());
         services.AddSingleton<Targets>();
         services.AddSingleton<Links.LinkedInstances>();
         services.AddSingleton<ContributionService>();

@@ -55,6 +55,7 @@ public class InProcessWriterTests
     [OneTimeTearDown]
     public async Task DropDatabaseAsync()
     {
+        foreach (var folder in folders) await folder.StopAsync(CancellationToken.None);
         await db.DisposeAsync();
         await TestEnvironment.DropDatabaseAsync(database);
     }
@@ -93,8 +94,17 @@ public class InProcessWriterTests
         return instanceId;
     }
 
-    ContributionEngine Engine(TimeProvider clock, WriterOptions? options = null) => new(db, CryptoRandomSource.Instance,
-        Options.Create(options ?? new WriterOptions()), NullLogger<ContributionEngine>.Instance, new Running(), clock);
+    /// <summary>An engine as a replica runs it, with its own totals folder (started here, stopped at the end).</summary>
+    ContributionEngine Engine(TimeProvider clock, WriterOptions? options = null)
+    {
+        var settings = Options.Create(options ?? new WriterOptions());
+        var folder = new TotalsFolder(db, settings, NullLogger<TotalsFolder>.Instance);
+        folders.Add(folder);
+        folder.StartAsync(CancellationToken.None).GetAwaiter().GetResult();
+        return new(db, CryptoRandomSource.Instance, settings, NullLogger<ContributionEngine>.Instance, new Running(), clock, folder);
+    }
+
+    readonly List<TotalsFolder> folders = [];
 
     static Contribution By(string player, string round) => new("tpa:b1", player, round, "MT", "EUR", 1m, null, null, null);
 

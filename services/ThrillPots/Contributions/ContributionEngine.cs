@@ -13,11 +13,10 @@ namespace ThrillPots.Contributions;
 /// </summary>
 public sealed class ContributionEngine(
     NpgsqlDataSource db, IRandomSource random, IOptions<WriterOptions> options, ILogger<ContributionEngine> logger,
-    IHostApplicationLifetime lifetime, TimeProvider clock)
+    IHostApplicationLifetime lifetime, TimeProvider clock, TotalsFolder folder)
 {
     readonly ConcurrentDictionary<Guid, InstanceWriter> writers = new();
     readonly ConcurrentDictionary<Task, byte> running = new();
-    readonly TotalsFolder folder = new(db, options.Value, logger, lifetime.ApplicationStopping);
 
     public Task<ContributionResult> SubmitAsync(Guid instanceId, Contribution contribution) =>
         EnqueueAsync(instanceId, new WorkItem(contribution, Activity.Current?.Context ?? default));

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
-using System.Threading.Channels;
+using Microsoft.Extensions.Options;
 using Npgsql;
+using ThrillSuite.ServiceDefaults.Hosting;
 
 namespace ThrillPots.Contributions;
 
@@ -8,41 +9,41 @@ namespace ThrillPots.Contributions;
 /// Folds an instance's ledger rows into its players' totals (contributors, 0011_contributors.sql) and moves the instance's
 /// mark, outside the instance's writer: a writer asks after a commit once the rows after the mark span more than
 /// <see cref="WriterOptions.TotalsLag"/> + <see cref="WriterOptions.TotalsInterval"/>, and this folds them on a connection
-/// of its own, one instance at a time. The fold aggregates and upserts without the instance's lock, then moves the mark in
+/// of its own, one instance at a time (a <see cref="PollingService"/> woken by the writers). The fold aggregates and upserts without the instance's lock, then moves the mark in
 /// its last statement, so a writer waits for at most that one update and the commit, never for the aggregate (in the
 /// writer's batch a fold of 10 s of the benchmark's rows held the instance for 26–40 ms).
 /// </summary>
-sealed class TotalsFolder(NpgsqlDataSource db, WriterOptions options, ILogger logger, CancellationToken stopping)
+public sealed class TotalsFolder(NpgsqlDataSource db, IOptions<WriterOptions> options, ILogger<TotalsFolder> logger) : PollingService(logger)
 {
-    readonly Channel<Guid> due = Channel.CreateUnbounded<Guid>(new UnboundedChannelOptions { SingleReader = true });
+    readonly WriterOptions o = options.Value;
+    // The instances asked for and not folded yet, each once however often it is asked.
     readonly ConcurrentDictionary<Guid, byte> queued = new();
-    int running;
+
+    protected override int RoundSize => 1;
+    protected override TimeSpan PollInterval => TimeSpan.FromMinutes(1);
 
     /// <summary>Called by the writer after it committed ledger rows at <paramref name="latest"/>.</summary>
-    public void Committed(Guid instanceId, DateTime totalsThrough, DateTime latest)
+    internal void Committed(Guid instanceId, DateTime totalsThrough, DateTime latest)
     {
-        if (latest - options.TotalsLag <= totalsThrough + options.TotalsInterval || !queued.TryAdd(instanceId, 0)) return;
-        due.Writer.TryWrite(instanceId);
-        if (Interlocked.Exchange(ref running, 1) == 0) _ = Task.Run(RunAsync);
+        if (latest - o.TotalsLag <= totalsThrough + o.TotalsInterval || !queued.TryAdd(instanceId, 0)) return;
+        Wake();
     }
 
-    async Task RunAsync()
+    /// <summary>Folds one instance asked for; dequeued before folding, so a batch that commits during the fold asks again.</summary>
+    public override async Task<int> RunOnceAsync(CancellationToken ct)
     {
-        try
+        foreach (var instanceId in queued.Keys)
         {
-            await foreach (var instanceId in due.Reader.ReadAllAsync(stopping))
+            if (!queued.TryRemove(instanceId, out _)) continue;
+            try { await FoldAsync(db, instanceId, o.TotalsLag, ct); }
+            catch (Exception ex) when (!ct.IsCancellationRequested)
             {
-                // Dequeued before folding: a batch that commits during the fold asks again.
-                queued.TryRemove(instanceId, out _);
-                try { await FoldAsync(db, instanceId, options.TotalsLag, stopping); }
-                catch (Exception ex) when (!stopping.IsCancellationRequested)
-                {
-                    // Nothing applied; the instance's next batch asks again.
-                    logger.LogWarning(ex, "Folding the contributor totals of instance {InstanceId} failed", instanceId);
-                }
+                // Nothing applied; the instance's next batch asks again.
+                logger.LogWarning(ex, "Folding the contributor totals of instance {InstanceId} failed", instanceId);
             }
+            return 1;
         }
-        catch (OperationCanceledException) when (stopping.IsCancellationRequested) { }
+        return 0;
     }
 
     /// <summary>
